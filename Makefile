@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` serves the app, `make test` passes the tests.
+# Everything else here is what they need, installed on first use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup worker lint bench clean
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_scenarios
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "REDIS_URL set: starting a Celery worker beside the web server"; \
+	  $(VENV)/bin/celery -A playground worker --loglevel=info --concurrency=2 & \
+	  trap 'kill %1' EXIT; \
+	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) playground.asgi:application; \
+	else \
+	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) playground.asgi:application; \
+	fi
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed static/vendor/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@PYBIN=$$(scripts/find-python.sh) || exit 1; \
+	  test -x $(PY) || $$PYBIN -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Front-end libraries come from the npm registry at pinned versions and are
+# served by Django from static/vendor: the app works offline.
+static/vendor/.installed: package.json
+	@command -v npm >/dev/null || { echo "error: npm is needed for the front-end libraries (apt-get install npm)" >&2; exit 1; }
+	npm install --no-audit --no-fund --silent
+	mkdir -p static/vendor/uplot
+	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css static/vendor/uplot/
+	touch $@
+
+worker: setup
+	$(VENV)/bin/celery -A playground worker --loglevel=info
+
+lint: setup
+	$(VENV)/bin/ruff check patterns playground tests benchmarks
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor
