@@ -147,3 +147,20 @@ class ApiToken(models.Model):
         key = "pp_" + secrets.token_urlsafe(30)
         token = cls.objects.create(user=user, name=name, prefix=key[:8], key_hash=cls.hash(key))
         return token, key
+
+
+class RunControl(models.Model):
+    """A control the run's owner sent (pause, resume, speed, step, fault, cancel).
+
+    Stored rather than sent over the channel layer: the runner may be in another
+    process, the layer is at-most-once, and a Redis restart must not lose a
+    cancel. The runner reads new rows every tick and applies them in order.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="controls")
+    action = models.CharField(max_length=10)
+    params = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
