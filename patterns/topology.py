@@ -1,0 +1,681 @@
+"""Loading a topology document: validate it in full, then fill in its defaults.
+
+`load(raw)` takes any Python value (usually parsed JSON) and either returns
+the normalised document or raises `TopologyError` listing every problem,
+each naming the node, edge, fault or field it is about. It never raises
+anything else, whatever it is given. The rules come from TOPOLOGY.md; the
+per-kind field tables live in `patterns.schema`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from patterns import schema
+from patterns.schema import Field
+
+_ID = re.compile(schema.ID_PATTERN)
+_INSTANCE = re.compile(schema.INSTANCE_PATTERN)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a document is refused: where (`path`) and why (`message`)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class TopologyError(Exception):
+    """A document refused as a whole; `problems` lists every reason."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def load(raw: Any) -> dict[str, Any]:
+    """Validate `raw` and return it normalised, or raise TopologyError.
+
+    Normalised: every field of every node's kind present with its default,
+    durations as objects, edges and faults as complete lists. Loading a
+    normalised document returns an equal document. `raw` is not modified.
+    """
+    checker = _Checker()
+    doc = checker.document(raw)
+    if checker.problems:
+        raise TopologyError(checker.problems)
+    return doc
+
+
+def check(raw: Any) -> list[Problem]:
+    """Every problem of `raw` (an empty list when it would load)."""
+    checker = _Checker()
+    checker.document(raw)
+    return checker.problems
+
+
+def check_fault(doc: dict[str, Any], fault: Any) -> list[Problem]:
+    """Problems of one live fault against a loaded document (path `fault`)."""
+    checker = _Checker()
+    checker.live_fault(doc, fault)
+    return checker.problems
+
+
+def load_fault(doc: dict[str, Any], fault: Any) -> dict[str, Any]:
+    """One live fault, validated against a loaded document and normalised."""
+    checker = _Checker()
+    normalised = checker.live_fault(doc, fault)
+    if checker.problems:
+        raise TopologyError(checker.problems)
+    return normalised
+
+
+def instance_count(node: dict[str, Any]) -> int:
+    """How many instances a normalised node can ever have (its NODE#i range)."""
+    kind = node["kind"]
+    if kind in ("service", "filter"):
+        autoscale = node.get("autoscale")
+        top = autoscale["max"] if autoscale else 0
+        return int(max(node["instances"], top))
+    if kind == "function":
+        return int(max(node["instances"], node["max_instances"]))
+    if kind == "orchestrator":
+        return int(node["replicas"])
+    return 1
+
+
+def is_synchronous(from_kind: str, to_kind: str) -> bool:
+    """Whether an edge between these kinds is a call whose sender waits (TOPOLOGY.md)."""
+    if to_kind in schema.BROKERS or from_kind in schema.BROKERS:
+        return False
+    if from_kind == "dispatcher" or to_kind == "aggregator":
+        return False
+    return not (from_kind in schema.PIPE_KINDS and to_kind in schema.PIPE_KINDS)
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of any value for a message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
+
+
+def _bounds(f: Field) -> str:
+    low = "" if f.minimum is None else f"{'>' if f.exclusive_min else '>='} {_fmt(f.minimum)}"
+    high = "" if f.maximum is None else f"<= {_fmt(f.maximum)}"
+    return " and ".join(part for part in (low, high) if part)
+
+
+def _fmt(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+class _Checker:
+    """Collects problems while it walks a document; returns normalised parts."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        # Ids of nodes refused before their kind was known: an edge to one
+        # of them is not also reported as pointing nowhere.
+        self.broken_ids: set[str] = set()
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    # -- values ---------------------------------------------------------
+
+    def value(self, f: Field, raw: Any, path: str) -> Any:
+        """Check one value against its field; return it normalised (or the default)."""
+        if raw is None and f.nullable:
+            return None
+        checker = getattr(self, f"_value_{f.type}")
+        return checker(f, raw, path)
+
+    def _value_int(self, f: Field, raw: Any, path: str) -> Any:
+        ok = isinstance(raw, int) and not isinstance(raw, bool)
+        if ok and not self._in_range(f, raw):
+            ok = False
+        if not ok:
+            if f.minimum == f.maximum and f.minimum is not None:
+                self.add(path, f"must be {_fmt(f.minimum)} (got {_show(raw)})")
+            elif f.maximum is not None and f.maximum > 1e15:
+                self.add(path, f"must be an integer (got {_show(raw)})")
+            else:
+                self.add(path, f"must be an integer {_bounds(f)} (got {_show(raw)})")
+            return f.default
+        return raw
+
+    def _value_number(self, f: Field, raw: Any, path: str) -> Any:
+        if not _number(raw) or not self._in_range(f, raw):
+            self.add(path, f"must be a number {_bounds(f)} (got {_show(raw)})")
+            return f.default
+        return raw
+
+    def _in_range(self, f: Field, raw: int | float) -> bool:
+        if f.minimum is not None:
+            if raw < f.minimum or (f.exclusive_min and raw == f.minimum):
+                return False
+        return f.maximum is None or raw <= f.maximum
+
+    def _value_bool(self, f: Field, raw: Any, path: str) -> Any:
+        if not isinstance(raw, bool):
+            self.add(path, f"must be true or false (got {_show(raw)})")
+            return f.default
+        return raw
+
+    def _value_string(self, f: Field, raw: Any, path: str) -> Any:
+        limit = int(f.maximum or 0)
+        if not isinstance(raw, str):
+            self.add(path, f"must be a string (got {_show(raw)})")
+            return f.default
+        if len(raw) > limit:
+            self.add(path, f"must be at most {limit} characters (got {len(raw)})")
+            return f.default
+        return raw
+
+    def _value_enum(self, f: Field, raw: Any, path: str) -> Any:
+        if not isinstance(raw, str) or raw not in f.choices:
+            self.add(path, f"must be one of {', '.join(f.choices)} (got {_show(raw)})")
+            return f.default
+        return raw
+
+    def _value_duration(self, f: Field, raw: Any, path: str) -> Any:
+        if _number(raw):
+            if not 0 <= raw <= schema.MAX_MS:
+                self.add(path, f"must be >= 0 and <= {_fmt(schema.MAX_MS)} ms (got {_show(raw)})")
+                return dict(f.default)
+            return {"dist": "constant", "ms": raw}
+        if not isinstance(raw, dict):
+            self.add(
+                path,
+                "must be a number of ms or an object such as "
+                f'{{"dist": "exponential", "mean_ms": 50}} (got {_show(raw)})',
+            )
+            return dict(f.default)
+        dist = raw.get("dist")
+        if not isinstance(dist, str) or dist not in schema.DURATION_KEYS:
+            self.add(
+                _join(path, "dist"),
+                f"must be one of {', '.join(schema.DURATION_KEYS)} (got {_show(dist)})",
+            )
+            return dict(f.default)
+        keys = schema.DURATION_KEYS[dist]
+        before = len(self.problems)
+        out: dict[str, Any] = {"dist": dist}
+        for key in raw:
+            if key != "dist" and key not in keys:
+                self.add(path, f"unknown field {_show(key)} for a {dist} duration")
+        for key in keys:
+            value = raw.get(key)
+            sub = _join(path, key)
+            if value is None:
+                self.add(sub, f"is required for a {dist} duration")
+                continue
+            positive = key in ("mean_ms", "median_ms", "sigma")
+            if not _number(value) or value < 0 or (positive and value == 0):
+                self.add(sub, f"must be a number {'>' if positive else '>='} 0 (got {_show(value)})")
+                continue
+            if value > schema.MAX_MS:
+                self.add(sub, f"must be <= {_fmt(schema.MAX_MS)} (got {_show(value)})")
+                continue
+            out[key] = value
+        if dist == "uniform" and len(self.problems) == before and out["min_ms"] > out["max_ms"]:
+            self.add(path, f"min_ms {_show(out['min_ms'])} is above max_ms {_show(out['max_ms'])}")
+        if len(self.problems) != before:
+            return dict(f.default)
+        return out
+
+    def _value_zones(self, f: Field, raw: Any, path: str) -> Any:
+        if not isinstance(raw, list):
+            self.add(path, f"must be a list of zone names (got {_show(raw)})")
+            return []
+        if len(raw) > schema.MAX_ZONES:
+            self.add(path, f"must list at most {schema.MAX_ZONES} zones (got {len(raw)})")
+            return []
+        out: list[str] = []
+        for i, zone in enumerate(raw):
+            sub = f"{path}[{i}]"
+            if not isinstance(zone, str) or not 1 <= len(zone) <= schema.MAX_ZONE_NAME:
+                self.add(sub, f"must be a zone name of 1 to {schema.MAX_ZONE_NAME} characters")
+            elif zone in out:
+                self.add(sub, f"zone {_show(zone)} is listed twice")
+            else:
+                out.append(zone)
+        return out
+
+    def _value_record(self, f: Field, raw: Any, path: str) -> Any:
+        if not isinstance(raw, dict):
+            self.add(path, f"must be an object (got {_show(raw)})")
+            raw = {} if f.default is not None else None
+            if raw is None:
+                return None
+        return self.table(f.fields, raw, path, "this object")
+
+    def _value_weights(self, f: Field, raw: Any, path: str) -> Any:
+        if not isinstance(raw, dict):
+            self.add(path, f'must be an object such as {{"api#0": 3}} (got {_show(raw)})')
+            return {}
+        if len(raw) > schema.MAX_INSTANCES:
+            self.add(path, f"must have at most {schema.MAX_INSTANCES} entries")
+            return {}
+        out: dict[str, Any] = {}
+        for target, weight in raw.items():
+            sub = f"{path}[{_show(target)}]"
+            if not _number(weight) or not 0 < weight <= schema.MAX_WEIGHT:
+                self.add(
+                    sub, f"must be a number > 0 and <= {_fmt(schema.MAX_WEIGHT)} (got {_show(weight)})"
+                )
+            else:
+                out[target] = weight
+        return out
+
+    def _value_steps(self, f: Field, raw: Any, path: str) -> Any:
+        if not isinstance(raw, list):
+            self.add(path, f"must be a list of steps (got {_show(raw)})")
+            return []
+        if len(raw) > schema.MAX_STEPS:
+            self.add(path, f"must have at most {schema.MAX_STEPS} steps (got {len(raw)})")
+            return []
+        out: list[Any] = []
+        for i, step in enumerate(raw):
+            sub = f"{path}[{i}]"
+            if isinstance(step, dict) and "parallel" in step:
+                extra = [k for k in step if k != "parallel"]
+                if extra:
+                    self.add(sub, f"a parallel step has only \"parallel\" (got {_show(extra)})")
+                branches = step["parallel"]
+                if not isinstance(branches, list) or not branches:
+                    self.add(_join(sub, "parallel"), "must be a non-empty list of call steps")
+                    continue
+                if len(branches) > schema.MAX_STEPS:
+                    self.add(_join(sub, "parallel"), f"must have at most {schema.MAX_STEPS} steps")
+                    continue
+                calls = [
+                    self.call_step(branch, f"{_join(sub, 'parallel')}[{j}]")
+                    for j, branch in enumerate(branches)
+                ]
+                out.append({"parallel": calls})
+            else:
+                out.append(self.call_step(step, sub))
+        return out
+
+    def call_step(self, raw: Any, path: str) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            self.add(path, f'must be a step such as {{"call": "payment"}} (got {_show(raw)})')
+            return {}
+        if "call" not in raw:
+            self.add(path, 'a step needs "call" (a node id) or "parallel" (a list of steps)')
+        return self.table(schema.CALL_STEP, raw, path, "a step")
+
+    def table(self, fields: dict[str, Field], raw: dict[Any, Any], path: str, what: str) -> dict[str, Any]:
+        """Check an object against a table; refuse unknown keys; fill defaults."""
+        for key in raw:
+            if key not in fields:
+                known = ", ".join(fields) or "no fields"
+                self.add(path, f"unknown field {_show(key)} for {what} (it has: {known})")
+        out: dict[str, Any] = {}
+        for name, f in fields.items():
+            if name in raw:
+                out[name] = self.value(f, raw[name], _join(path, name))
+            elif f.type == "record" and f.default is not None:
+                out[name] = self.table(f.fields, {}, _join(path, name), name)
+            elif isinstance(f.default, (dict, list)):
+                out[name] = type(f.default)(f.default)
+            else:
+                out[name] = f.default
+        return out
+
+    # -- the document ---------------------------------------------------
+
+    def document(self, raw: Any) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            self.add("", f"a topology must be a JSON object (got {_show(raw)})")
+            return {}
+        lists = ("nodes", "edges", "faults")
+        top = {k: v for k, v in raw.items() if k not in lists}
+        doc = self.table(schema.TOP_LEVEL, top, "", "a topology")
+        # A document built in code may omit the version; a JSON file says it.
+        nodes = self.items(raw, "nodes", schema.MAX_NODES)
+        edges = self.items(raw, "edges", schema.MAX_EDGES)
+        faults = self.items(raw, "faults", schema.MAX_FAULTS)
+        doc["nodes"] = [self.node(node, i) for i, node in enumerate(nodes)]
+        doc["edges"] = [self.edge(edge, i) for i, edge in enumerate(edges)]
+        doc["faults"] = [self.fault(fault, f"faults[{i}]") for i, fault in enumerate(faults)]
+        _Graph(self, doc).check()
+        return doc
+
+    def items(self, raw: dict[Any, Any], name: str, cap: int) -> list[Any]:
+        value = raw.get(name, [])
+        if not isinstance(value, list):
+            self.add(name, f"must be a list (got {_show(value)})")
+            return []
+        if len(value) > cap:
+            self.add(name, f"must have at most {cap} entries (got {len(value)})")
+            return []
+        return value
+
+    def node(self, raw: Any, i: int) -> dict[str, Any]:
+        path = f"nodes[{i}]"
+        if not isinstance(raw, dict):
+            self.add(path, f"a node must be an object (got {_show(raw)})")
+            return {}
+        node_id = raw.get("id")
+        if isinstance(node_id, str) and _ID.fullmatch(node_id):
+            path = f'{path} "{node_id}"'
+        elif node_id is None:
+            self.add(path, 'needs an "id"')
+        else:
+            self.add(path, f"id must match {schema.ID_PATTERN} (got {_show(node_id)})")
+        kind = raw.get("kind")
+        if not isinstance(kind, str) or kind not in schema.KINDS:
+            self.add(path, f"kind must be one of {', '.join(schema.KINDS)} (got {_show(kind)})")
+            if isinstance(node_id, str):
+                self.broken_ids.add(node_id)
+            return {}
+        fields = {**schema.COMMON, **schema.KINDS[kind]}
+        label = raw.get("label")
+        if label is None:
+            raw = {**raw, "label": node_id if isinstance(node_id, str) else ""}
+        rest = {k: v for k, v in raw.items() if k not in ("id", "kind")}
+        out = {"id": node_id, "kind": kind, **self.table(fields, rest, path, f"a {kind}")}
+        if not (isinstance(node_id, str) and _ID.fullmatch(node_id)):
+            return {}
+        return out
+
+    def edge(self, raw: Any, i: int) -> dict[str, Any]:
+        path = f"edges[{i}]"
+        if not isinstance(raw, dict):
+            self.add(path, f"an edge must be an object (got {_show(raw)})")
+            return {}
+        ends = (raw.get("from"), raw.get("to"))
+        if all(isinstance(end, str) and _ID.fullmatch(end) for end in ends):
+            path = f"{path} ({ends[0]} -> {ends[1]})"
+        for name, end in zip(("from", "to"), ends, strict=True):
+            if not (isinstance(end, str) and _ID.fullmatch(end)):
+                self.add(_join(path, name), f"must be a node id (got {_show(end)})")
+        rest = {k: v for k, v in raw.items() if k not in ("from", "to")}
+        out = {"from": ends[0], "to": ends[1], **self.table(schema.EDGE, rest, path, "an edge")}
+        if not all(isinstance(end, str) and _ID.fullmatch(end) for end in ends):
+            return {}
+        return out
+
+    def fault(self, raw: Any, path: str) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            self.add(path, f"a fault must be an object (got {_show(raw)})")
+            return {}
+        kind = raw.get("kind")
+        if not isinstance(kind, str) or kind not in schema.FAULTS:
+            self.add(
+                _join(path, "kind"), f"must be one of {', '.join(schema.FAULTS)} (got {_show(kind)})"
+            )
+            return {}
+        fields = schema.FAULTS[kind]
+        for name in ("node", "zone"):
+            if name in fields and name not in raw:
+                self.add(path, f'a {kind} fault needs "{name}"')
+        rest = {k: v for k, v in raw.items() if k != "kind"}
+        out = {"kind": kind, **self.table(fields, rest, path, f"a {kind} fault")}
+        if any(out.get(name) is None for name in ("node", "zone") if name in fields):
+            return {}
+        return out
+
+    def live_fault(self, doc: dict[str, Any], raw: Any) -> dict[str, Any]:
+        fault = self.fault(raw, "fault")
+        if fault:
+            graph = _Graph(self, {**doc, "faults": []})
+            graph.check_nodes()
+            graph.check_fault(fault, "fault")
+        return fault
+
+
+class _Graph:
+    """The rules that relate nodes, edges and faults to one another."""
+
+    def __init__(self, checker: _Checker, doc: dict[str, Any]) -> None:
+        self.checker = checker
+        self.doc = doc
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.paths: dict[str, str] = {}
+        self.index: dict[str, int] = {}
+        self.out: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.zones: set[str] = set()
+
+    def add(self, path: str, message: str) -> None:
+        self.checker.add(path, message)
+
+    def check(self) -> None:
+        self.check_nodes()
+        self.check_edges()
+        self.check_node_rules()
+        self.check_cycles()
+        for i, fault in enumerate(self.doc["faults"]):
+            if fault:
+                self.check_fault(fault, f"faults[{i}]")
+
+    def check_nodes(self) -> None:
+        for i, node in enumerate(self.doc["nodes"]):
+            if not node:
+                continue
+            node_id = node["id"]
+            path = f'nodes[{i}] "{node_id}"'
+            if node_id in self.by_id:
+                self.add(path, f'id "{node_id}" is already used by nodes[{self.index[node_id]}]')
+                continue
+            self.by_id[node_id] = node
+            self.paths[node_id] = path
+            self.index[node_id] = i
+            self.out[node_id] = []
+            self.zones.update(node.get("zones") or [])
+            if node.get("zone"):
+                self.zones.add(node["zone"])
+            if node["kind"] not in schema.IMPLEMENTED_KINDS:
+                self.add(path, f"{node['kind']} is not supported yet")
+
+    def known(self, node_id: str) -> bool:
+        return node_id in self.by_id
+
+    def missing(self, node_id: str) -> bool:
+        return node_id not in self.by_id and node_id not in self.checker.broken_ids
+
+    def check_edges(self) -> None:
+        seen: dict[tuple[str, str, str, str], int] = {}
+        for i, edge in enumerate(self.doc["edges"]):
+            if not edge:
+                continue
+            src, dst = edge["from"], edge["to"]
+            path = f"edges[{i}] ({src} -> {dst})"
+            bad = False
+            for end in (src, dst):
+                if self.missing(end):
+                    self.add(path, f'no node "{end}"')
+                if not self.known(end):
+                    bad = True
+            if src == dst:
+                self.add(path, "an edge cannot connect a node to itself")
+                continue
+            key = (src, dst, edge["when"], edge["op"])
+            if key in seen:
+                self.add(path, f"duplicates edges[{seen[key]}]")
+                continue
+            seen[key] = i
+            if bad:
+                continue
+            if self.by_id[dst]["kind"] in schema.EMITTERS:
+                self.add(path, f"a {self.by_id[dst]['kind']} emits work and cannot receive edges")
+                continue
+            self.out[src].append((i, edge))
+
+    def check_node_rules(self) -> None:
+        for node_id, node in self.by_id.items():
+            path = self.paths[node_id]
+            kind = node["kind"]
+            targets = [e["to"] for _, e in self.out[node_id] if e["when"] == "ok"]
+            if kind in schema.EMITTERS and not self.out[node_id]:
+                self.add(path, f"{kind} has no outgoing edge")
+            if kind == "load_balancer":
+                self.check_balancer(node, path, targets)
+            if kind in ("service", "filter", "function"):
+                self.check_pool(node, path)
+            if kind == "aggregator":
+                self.check_aggregator(node, path)
+            if kind == "orchestrator":
+                self.check_orchestrator(node, path, {e["to"] for _, e in self.out[node_id]})
+            if kind in ("aggregator", "orchestrator") and node["store"] is not None:
+                self.check_store(node["store"], _join(path, "store"))
+
+    def check_balancer(self, node: dict[str, Any], path: str, targets: list[str]) -> None:
+        if not targets:
+            self.add(path, "load_balancer has no downstream target")
+        if node["zone_aware"] and node["zone"] is None:
+            self.add(_join(path, "zone_aware"), "needs the balancer's own zone (zone)")
+        for target in node["weights"]:
+            sub = f"{_join(path, 'weights')}[{_show(target)}]"
+            match = _INSTANCE.fullmatch(target) if isinstance(target, str) else None
+            name = match.group(1) if match else target
+            if name not in targets:
+                self.add(
+                    sub,
+                    "must be a downstream target of this balancer "
+                    f"(a node id or an instance such as api#0; targets: {', '.join(targets) or 'none'})",
+                )
+            elif match:
+                count = instance_count(self.by_id[name])
+                if int(match.group(2)) >= count:
+                    self.add(sub, f"{name} has instances {name}#0 to {name}#{count - 1}")
+
+    def check_pool(self, node: dict[str, Any], path: str) -> None:
+        autoscale = node["autoscale"]
+        if autoscale:
+            sub = _join(path, "autoscale")
+            if autoscale["min"] > autoscale["max"]:
+                self.add(sub, f"min {autoscale['min']} is above max {autoscale['max']}")
+            elif not autoscale["min"] <= node["instances"] <= autoscale["max"]:
+                self.add(
+                    _join(path, "instances"),
+                    f"{node['instances']} is outside autoscale min..max "
+                    f"({autoscale['min']}..{autoscale['max']})",
+                )
+        if node["kind"] == "function" and node["instances"] > node["max_instances"]:
+            self.add(
+                _join(path, "instances"),
+                f"{node['instances']} is above max_instances {node['max_instances']}",
+            )
+
+    def check_aggregator(self, node: dict[str, Any], path: str) -> None:
+        if node["completion"] == "count" and node["count"] is None:
+            self.add(_join(path, "count"), 'is required when completion is "count"')
+        if node["completion"] == "deadline" and node["timeout_ms"] is None:
+            self.add(_join(path, "timeout_ms"), 'is required when completion is "deadline"')
+
+    def check_orchestrator(self, node: dict[str, Any], path: str, called: set[str]) -> None:
+        if not node["steps"]:
+            self.add(_join(path, "steps"), "an orchestrator needs at least one step")
+        for i, step in enumerate(node["steps"]):
+            sub = f"{_join(path, 'steps')}[{i}]"
+            if "parallel" in step:
+                for j, branch in enumerate(step["parallel"]):
+                    self.check_step(branch, f"{_join(sub, 'parallel')}[{j}]", called)
+            else:
+                self.check_step(step, sub, called)
+
+    def check_step(self, step: dict[str, Any], path: str, called: set[str]) -> None:
+        for name in ("call", "compensate"):
+            target = step.get(name)
+            if target is None:
+                continue
+            sub = _join(path, name)
+            if self.missing(target):
+                self.add(sub, f'no node "{target}"')
+            elif self.known(target) and target not in called:
+                self.add(sub, f'"{target}" needs an edge from this orchestrator')
+
+    def check_store(self, store: str, path: str) -> None:
+        if self.missing(store):
+            self.add(path, f'no node "{store}"')
+        elif self.known(store) and self.by_id[store]["kind"] != "database":
+            self.add(path, f'"{store}" is a {self.by_id[store]["kind"]}, not a database')
+
+    def check_cycles(self) -> None:
+        """Refuse cycles of synchronous calls: every worker on the loop would wait forever."""
+        calls: dict[str, list[tuple[int, str]]] = {node_id: [] for node_id in self.by_id}
+        for node_id, edges in self.out.items():
+            kind = self.by_id[node_id]["kind"]
+            for i, edge in edges:
+                if is_synchronous(kind, self.by_id[edge["to"]]["kind"]):
+                    calls[node_id].append((i, edge["to"]))
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        for root in calls:
+            if root in state:
+                continue
+            stack: list[tuple[str, int]] = [(root, 0)]
+            on_path = [root]
+            state[root] = 1
+            while stack:
+                node_id, next_edge = stack[-1]
+                if next_edge == len(calls[node_id]):
+                    stack.pop()
+                    on_path.pop()
+                    state[node_id] = 2
+                    continue
+                stack[-1] = (node_id, next_edge + 1)
+                i, dst = calls[node_id][next_edge]
+                if state.get(dst) == 1:
+                    loop = on_path[on_path.index(dst) :] + [dst]
+                    self.add(
+                        f"edges[{i}] ({node_id} -> {dst})",
+                        f"synchronous calls form a cycle {' -> '.join(loop)}, "
+                        "which would deadlock",
+                    )
+                elif dst not in state:
+                    state[dst] = 1
+                    stack.append((dst, 0))
+                    on_path.append(dst)
+
+    def check_fault(self, fault: dict[str, Any], path: str) -> None:
+        if fault["kind"] == "zone_down":
+            if fault["zone"] not in self.zones:
+                known = ", ".join(sorted(self.zones)) or "none"
+                self.add(_join(path, "zone"), f'no node is in zone "{fault["zone"]}" (zones: {known})')
+            return
+        node_id = fault["node"]
+        if self.missing(node_id):
+            self.add(_join(path, "node"), f'no node "{node_id}"')
+            return
+        if not self.known(node_id):
+            return
+        node = self.by_id[node_id]
+        if node["kind"] in schema.EMITTERS or node["kind"] == "sink":
+            self.add(_join(path, "node"), f"a {node['kind']} has no instances to {fault['kind']}")
+            return
+        count = instance_count(node)
+        if fault["instance"] is not None and fault["instance"] >= count:
+            self.add(
+                _join(path, "instance"),
+                f"{node_id} has instances 0 to {count - 1} (got {fault['instance']})",
+            )
