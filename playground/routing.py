@@ -1,3 +1,11 @@
+"""WebSocket routes: the live stream of a run."""
+
 from __future__ import annotations
 
-websocket_urlpatterns: list = []  # the run consumer is added by the live-pipeline work
+from django.urls import path
+
+from playground.consumers import RunConsumer
+
+websocket_urlpatterns = [
+    path("ws/runs/<int:run_id>/", RunConsumer.as_asgi()),
+]

@@ -1,0 +1,272 @@
+"""The WebSocket of a run: `/ws/runs/<id>/?after=SEQ`, every event once, in order, then live.
+
+On connect the consumer joins the run's group first, then sends the status
+and the stored events after `after`, then the live batches, dropping what it
+already sent. The channel layer is best effort, so a live batch that arrives
+after a gap is preceded by the missing events read from the database, and a
+viewer whose run has gone quiet checks the database every few seconds: the
+stream it sends has no gap and no duplicate whatever the layer lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth.models import AnonymousUser
+
+from playground.models import ApiToken, EventBatch, Run, Topology
+from playground.runner import (
+    LAYER_ERRORS,
+    TERMINAL,
+    ControlError,
+    control,
+    group_name,
+    reap_stale_runs,
+    status_message,
+)
+
+log = logging.getLogger(__name__)
+
+# How often a quiet viewer re-joins the group and checks the database.
+RESYNC_SECONDS = 3.0
+# Stored batches read per query when catching up.
+REPLAY_ROWS = 50
+REPLAY_FRAME_EVENTS = 5000
+CONTROL_PARAMS = ("speed", "fault")
+
+
+def user_from_token(headers: list[tuple[bytes, bytes]]) -> Any:
+    """The user of an `Authorization: Bearer TOKEN` header.
+
+    None without the header; AnonymousUser for a bad token, so it is not
+    silently replaced by the session's user."""
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            scheme, _, key = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                return AnonymousUser()
+            token = (
+                ApiToken.objects.select_related("user")
+                .filter(key_hash=ApiToken.hash(key.strip()))
+                .first()
+            )
+            return token.user if token and token.user.is_active else AnonymousUser()
+    return None
+
+
+def access_to_run(
+    run: Run, user: Any, session_key: str | None, share_key: str | None
+) -> str | None:
+    """ "control" for the run's owner (or the anonymous session that made it), "view" for a
+    watcher allowed by the topology's visibility, None for anyone else."""
+    if user is not None and user.is_authenticated and run.owner_id == user.pk:
+        return "control"
+    if run.owner_id is None and run.session_key and run.session_key == session_key:
+        return "control"
+    topology = run.topology
+    if topology is None:
+        return "view"  # a scenario run: the scenarios are public
+    if user is not None and user.is_authenticated and topology.owner_id == user.pk:
+        return "view"
+    if topology.visibility == Topology.PUBLIC:
+        return "view"
+    if topology.visibility == Topology.LINK and share_key and share_key == topology.share_key:
+        return "view"
+    return None
+
+
+class RunConsumer(AsyncJsonWebsocketConsumer):
+    """Streams one run to one viewer and carries its owner's controls to the runner."""
+
+    async def connect(self) -> None:
+        self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            self.last_sent = int(query.get("after", ["-1"])[0])
+        except ValueError:
+            await self.close(code=4400)
+            return
+        share_key = query.get("key", [None])[0]
+        session = self.scope.get("session")
+        session_key = session.session_key if session is not None else None
+        run, access = await database_sync_to_async(self._authorise)(session_key, share_key)
+        if access is None:
+            await self.close()  # before accept: the handshake is refused (403)
+            return
+        self.may_control = access == "control"
+        self.group = group_name(self.run_id)
+        self.lock = asyncio.Lock()
+        self.last_live = time.monotonic()
+        self.sent_status: str | None = None
+        self.resync_task: asyncio.Task[None] | None = None
+        # Join first, then read: whatever is stored after this can only also arrive live.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        run = await database_sync_to_async(Run.objects.get)(pk=self.run_id)
+        async with self.lock:
+            await self._send_status(status_message(run))
+            await self._send_stored()
+        if self.sent_status not in TERMINAL:
+            self.resync_task = asyncio.create_task(self._resync())
+
+    def _authorise(
+        self, session_key: str | None, share_key: str | None
+    ) -> tuple[Run | None, str | None]:
+        run = Run.objects.select_related("topology").filter(pk=self.run_id).first()
+        if run is None:
+            return None, None
+        user = user_from_token(self.scope.get("headers", []))
+        if user is None:
+            user = self.scope.get("user")
+        return run, access_to_run(run, user, session_key, share_key)
+
+    async def disconnect(self, code: int) -> None:
+        task = getattr(self, "resync_task", None)
+        if task is not None:
+            task.cancel()
+        if hasattr(self, "group"):
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except LAYER_ERRORS as error:
+                log.info("run %s: group_discard failed (layer away): %s", self.run_id, error)
+
+    # From the runner ----------------------------------------------------------
+
+    async def events(self, message: dict[str, Any]) -> None:
+        """A live batch: forwarded as the runner serialised it, after filling any gap."""
+        self.last_live = time.monotonic()
+        async with self.lock:
+            first, last = message["first_seq"], message["last_seq"]
+            if last <= self.last_sent:
+                return
+            if first > self.last_sent + 1:
+                await self._send_stored(upto=first - 1)
+            if first == self.last_sent + 1:
+                await self.send(text_data=message["frame"])
+            else:
+                frame = json.loads(message["frame"])
+                frame["events"] = [e for e in frame["events"] if e["seq"] > self.last_sent]
+                await self.send_json(frame)
+            self.last_sent = last
+
+    async def status(self, message: dict[str, Any]) -> None:
+        self.last_live = time.monotonic()
+        async with self.lock:
+            if message["status"] in TERMINAL:
+                # The runner stores before it reports the end: send what we lack first.
+                await self._send_stored()
+            await self._send_status(message)
+
+    async def error(self, message: dict[str, Any]) -> None:
+        if self.may_control:
+            await self.send_json({"type": "error", "message": message["message"]})
+
+    # From the viewer ---------------------------------------------------------
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or "action" not in content:
+            await self.send_json({"type": "error", "message": 'expected {"action": ...}'})
+            return
+        action = content["action"]
+        if not self.may_control:
+            await self.send_json(
+                {"type": "error", "message": "only the run's owner may control it"}
+            )
+            return
+        params = {k: content[k] for k in CONTROL_PARAMS if k in content}
+        try:
+            await database_sync_to_async(self._control)(action, params)
+        except ControlError as refused:
+            await self.send_json(
+                {"type": "error", "message": str(refused), "errors": refused.problems}
+            )
+            return
+        await self.send_json({"type": "ack", "action": action})
+
+    def _control(self, action: str, params: dict[str, Any]) -> None:
+        control(Run.objects.get(pk=self.run_id), action, **params)
+
+    # Helpers -----------------------------------------------------------------
+
+    async def _send_status(self, message: dict[str, Any]) -> None:
+        frame = {
+            k: message[k]
+            for k in ("status", "reason", "last_seq", "sim_time_ms", "speed")
+            if k in message
+        }
+        self.sent_status = frame["status"]
+        await self.send_json({"type": "status", **frame})
+
+    async def _send_stored(self, upto: int | None = None) -> None:
+        """Send the stored events after the last one sent (up to `upto`), merged into few frames."""
+        while True:
+            after = self.last_sent
+            rows = await database_sync_to_async(self._stored_after)(after, upto)
+            if not rows:
+                return
+            pending: list[dict[str, Any]] = []
+            for events in rows:
+                pending.extend(
+                    e for e in events if e["seq"] > after and (upto is None or e["seq"] <= upto)
+                )
+                if len(pending) >= REPLAY_FRAME_EVENTS:
+                    await self._send_events(pending)
+                    pending = []
+            if pending:
+                await self._send_events(pending)
+            if len(rows) < REPLAY_ROWS:
+                return
+
+    async def _send_events(self, events: list[dict[str, Any]]) -> None:
+        if events[0]["seq"] != self.last_sent + 1:
+            # The database is the truth and has no holes; a hole here is a bug worth hearing about.
+            log.error(
+                "run %s: stored events jump from %s to %s",
+                self.run_id,
+                self.last_sent,
+                events[0]["seq"],
+            )
+        await self.send_json({"type": "events", "events": events, "sent_at": time.time()})
+        self.last_sent = events[-1]["seq"]
+
+    def _stored_after(self, after: int, upto: int | None) -> list[list[dict[str, Any]]]:
+        rows = EventBatch.objects.filter(run_id=self.run_id, last_seq__gt=after)
+        if upto is not None:
+            rows = rows.filter(first_seq__lte=upto)
+        return list(rows.order_by("first_seq").values_list("events", flat=True)[:REPLAY_ROWS])
+
+    async def _resync(self) -> None:
+        """While the run is live: keep our group membership and catch up if the layer went quiet."""
+        while True:
+            await asyncio.sleep(RESYNC_SECONDS)
+            try:
+                # A restarted Redis forgot the group; joining again is idempotent.
+                await self.channel_layer.group_add(self.group, self.channel_name)
+            except LAYER_ERRORS as error:
+                log.info(
+                    "run %s: channel layer away (%s); closing so the viewer reconnects",
+                    self.run_id,
+                    error,
+                )
+                await self.close(code=1011)
+                return
+            if time.monotonic() - self.last_live < RESYNC_SECONDS:
+                continue
+            run = await database_sync_to_async(self._refresh)()
+            async with self.lock:
+                await self._send_stored()
+                if run.status != self.sent_status:
+                    await self._send_status(status_message(run))
+            if self.sent_status in TERMINAL:
+                return
+
+    def _refresh(self) -> Run:
+        reap_stale_runs(self.run_id)
+        return Run.objects.get(pk=self.run_id)
