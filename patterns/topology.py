@@ -239,7 +239,9 @@ class _Checker:
                 continue
             positive = key in ("mean_ms", "median_ms", "sigma")
             if not _number(value) or value < 0 or (positive and value == 0):
-                self.add(sub, f"must be a number {'>' if positive else '>='} 0 (got {_show(value)})")
+                self.add(
+                    sub, f"must be a number {'>' if positive else '>='} 0 (got {_show(value)})"
+                )
                 continue
             if value > schema.MAX_MS:
                 self.add(sub, f"must be <= {_fmt(schema.MAX_MS)} (got {_show(value)})")
@@ -289,7 +291,8 @@ class _Checker:
             sub = f"{path}[{_show(target)}]"
             if not _number(weight) or not 0 < weight <= schema.MAX_WEIGHT:
                 self.add(
-                    sub, f"must be a number > 0 and <= {_fmt(schema.MAX_WEIGHT)} (got {_show(weight)})"
+                    sub,
+                    f"must be a number > 0 and <= {_fmt(schema.MAX_WEIGHT)} (got {_show(weight)})",
                 )
             else:
                 out[target] = weight
@@ -308,7 +311,7 @@ class _Checker:
             if isinstance(step, dict) and "parallel" in step:
                 extra = [k for k in step if k != "parallel"]
                 if extra:
-                    self.add(sub, f"a parallel step has only \"parallel\" (got {_show(extra)})")
+                    self.add(sub, f'a parallel step has only "parallel" (got {_show(extra)})')
                 branches = step["parallel"]
                 if not isinstance(branches, list) or not branches:
                     self.add(_join(sub, "parallel"), "must be a non-empty list of call steps")
@@ -333,7 +336,9 @@ class _Checker:
             self.add(path, 'a step needs "call" (a node id) or "parallel" (a list of steps)')
         return self.table(schema.CALL_STEP, raw, path, "a step")
 
-    def table(self, fields: dict[str, Field], raw: dict[Any, Any], path: str, what: str) -> dict[str, Any]:
+    def table(
+        self, fields: dict[str, Field], raw: dict[Any, Any], path: str, what: str
+    ) -> dict[str, Any]:
         """Check an object against a table; refuse unknown keys; fill defaults."""
         for key in raw:
             if key not in fields:
@@ -432,7 +437,8 @@ class _Checker:
         kind = raw.get("kind")
         if not isinstance(kind, str) or kind not in schema.FAULTS:
             self.add(
-                _join(path, "kind"), f"must be one of {', '.join(schema.FAULTS)} (got {_show(kind)})"
+                _join(path, "kind"),
+                f"must be one of {', '.join(schema.FAULTS)} (got {_show(kind)})",
             )
             return {}
         fields = schema.FAULTS[kind]
@@ -535,7 +541,9 @@ class _Graph:
         for node_id, node in self.by_id.items():
             path = self.paths[node_id]
             kind = node["kind"]
-            targets = [e["to"] for _, e in self.out[node_id] if e["when"] == "ok"]
+            targets = list(
+                dict.fromkeys(e["to"] for _, e in self.out[node_id] if e["when"] == "ok")
+            )
             if kind in schema.EMITTERS and not self.out[node_id]:
                 self.add(path, f"{kind} has no outgoing edge")
             if kind == "load_balancer":
@@ -561,8 +569,8 @@ class _Graph:
             if name not in targets:
                 self.add(
                     sub,
-                    "must be a downstream target of this balancer "
-                    f"(a node id or an instance such as api#0; targets: {', '.join(targets) or 'none'})",
+                    "must be a downstream target of this balancer, a node id or an instance "
+                    f"such as api#0 (targets: {', '.join(targets) or 'none'})",
                 )
             elif match:
                 count = instance_count(self.by_id[name])
@@ -649,8 +657,7 @@ class _Graph:
                     loop = on_path[on_path.index(dst) :] + [dst]
                     self.add(
                         f"edges[{i}] ({node_id} -> {dst})",
-                        f"synchronous calls form a cycle {' -> '.join(loop)}, "
-                        "which would deadlock",
+                        f"synchronous calls form a cycle {' -> '.join(loop)}, which would deadlock",
                     )
                 elif dst not in state:
                     state[dst] = 1
@@ -661,7 +668,9 @@ class _Graph:
         if fault["kind"] == "zone_down":
             if fault["zone"] not in self.zones:
                 known = ", ".join(sorted(self.zones)) or "none"
-                self.add(_join(path, "zone"), f'no node is in zone "{fault["zone"]}" (zones: {known})')
+                self.add(
+                    _join(path, "zone"), f'no node is in zone "{fault["zone"]}" (zones: {known})'
+                )
             return
         node_id = fault["node"]
         if self.missing(node_id):
