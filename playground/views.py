@@ -1,0 +1,302 @@
+"""The pages: library, topologies, editor (with its server-validated side panel), runs.
+
+The JSON API (playground.api) does the writing; these views render pages and the
+editor's htmx panel, which validates a whole document with `patterns.load` and puts
+each problem on the field and the node it names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+import patterns
+from playground import access
+from playground.models import Run, Scenario, Topology
+from playground.node_fields import EDGE_FIELDS, KINDS, display_value, parse_value
+
+PATTERN_TITLES = OrderedDict(
+    [
+        ("load-balancing", "Load balancing"),
+        ("pipes-and-filters", "Pipes and filters"),
+        ("scatter-gather", "Scatter-gather"),
+        ("orchestrator", "Orchestrator"),
+        ("choreography", "Choreography"),
+    ]
+)
+PATTERN_EXPLANATIONS = {
+    "load-balancing": "A balancer spreads requests over the instances of a service. Watch which "
+    "instance each algorithm picks, and why, when one is slow or crashes.",
+    "pipes-and-filters": "Items flow from a source through independent, stateless stages to a "
+    "sink; each stage scales on its own.",
+    "scatter-gather": "One request fans out to independent workers whose answers are merged; "
+    "a worker that is too slow is left out.",
+    "orchestrator": "A coordinator calls services in sequence, retries, compensates, and keeps "
+    "each flow's state so a replica can carry on after a crash.",
+    "choreography": "No coordinator: services react to events on a broker and publish their "
+    "own. Easy to extend, harder to trace.",
+}
+
+
+def _get_topology_for_user(request: HttpRequest, pk: int) -> Topology:
+    """The topology if this user may see it; 404 otherwise (a private id reveals nothing)."""
+    topology = access.visible_topology(request.user, pk, request.GET.get("key"))
+    if topology is None:
+        raise Http404("No such topology")
+    return topology
+
+
+def _get_run_for_user(request: HttpRequest, pk: int) -> Run:
+    """The run if this user may watch it: whoever started it, or whoever may see its topology."""
+    run = access.visible_run(request.user, request.session.session_key, pk, request.GET.get("key"))
+    if run is None:
+        raise Http404("No such run")
+    return run
+
+
+def _is_owner(request: HttpRequest, obj: Topology | Run) -> bool:
+    if isinstance(obj, Run):
+        return access.can_control_run(request.user, request.session.session_key, obj)
+    return access.can_edit_topology(request.user, obj)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The library: scenarios grouped by pattern, public topologies, and the user's own."""
+    groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    for scenario in Scenario.objects.all():
+        group = groups.setdefault(
+            scenario.pattern,
+            {
+                "title": PATTERN_TITLES.get(
+                    scenario.pattern, scenario.pattern.replace("-", " ").title()
+                ),
+                "explanation": PATTERN_EXPLANATIONS.get(scenario.pattern, ""),
+                "scenarios": [],
+            },
+        )
+        group["scenarios"].append(scenario)
+    order = list(PATTERN_TITLES)
+    ordered = sorted(groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+    public = (
+        Topology.objects.filter(visibility=Topology.PUBLIC)
+        .exclude(owner_id=request.user.pk)
+        .select_related("owner")[:24]
+    )
+    mine = Topology.objects.filter(owner=request.user)[:24] if request.user.is_authenticated else []
+    return render(
+        request,
+        "playground/home.html",
+        {"groups": ordered, "public": public, "mine": mine},
+    )
+
+
+@login_required
+def topology_list(request: HttpRequest) -> HttpResponse:
+    topologies = Topology.objects.filter(owner=request.user)
+    return render(request, "playground/topology_list.html", {"topologies": topologies})
+
+
+def _editor(request: HttpRequest, **context: Any) -> HttpResponse:
+    context.setdefault("topology", None)
+    context.setdefault("can_save", request.user.is_authenticated)
+    context["kinds"] = list(KINDS)
+    return render(request, "playground/editor.html", context)
+
+
+def editor_new(request: HttpRequest) -> HttpResponse:
+    document = {
+        "version": 1,
+        "name": "Untitled topology",
+        "pattern": "load-balancing",
+        "seed": 1,
+        "duration_ms": 30000,
+        "nodes": [],
+        "edges": [],
+        "faults": [],
+    }
+    return _editor(request, document=document, name=document["name"])
+
+
+def editor_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    topology = _get_topology_for_user(request, pk)
+    owner = _is_owner(request, topology)
+    return _editor(
+        request,
+        topology=topology if owner else None,
+        viewing=topology,
+        document=topology.document,
+        name=topology.name if owner else f"{topology.name} (fork)",
+        visibility=topology.visibility,
+        forked_from=None if owner else topology.pk,
+    )
+
+
+def editor_fork_scenario(request: HttpRequest, slug: str) -> HttpResponse:
+    scenario = get_object_or_404(Scenario, slug=slug)
+    return _editor(
+        request, document=scenario.document, name=f"{scenario.name} (fork)", scenario=scenario
+    )
+
+
+def topology_runs(request: HttpRequest, pk: int) -> HttpResponse:
+    topology = _get_topology_for_user(request, pk)
+    runs = topology.runs.all()[:100]
+    return render(
+        request,
+        "playground/topology_runs.html",
+        {"topology": topology, "runs": runs, "is_owner": _is_owner(request, topology)},
+    )
+
+
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _get_run_for_user(request, pk)
+    return render(
+        request,
+        "playground/run.html",
+        {
+            "run": run,
+            "is_owner": _is_owner(request, run),
+            "title": run.document.get("name")
+            or (run.scenario.name if run.scenario else f"Run {run.pk}"),
+            "boot": {
+                "id": run.pk,
+                "status": run.status,
+                "speed": run.speed,
+                "document": run.document,
+                "owner": _is_owner(request, run),
+                "summary": run.summary,
+                "key": request.GET.get("key", ""),
+            },
+        },
+    )
+
+
+_PATH = re.compile(r"^(nodes|edges)\[(\d+)\](?:\.([A-Za-z_]+))?")
+
+
+def _locate(path: str) -> tuple[str | None, int | None, str | None]:
+    """('nodes', 2, 'instances') for 'nodes[2].instances' or 'nodes[2] "api": ...'."""
+    match = _PATH.match(path or "")
+    if not match:
+        return None, None, None
+    return match.group(1), int(match.group(2)), match.group(3)
+
+
+def _problems(document: Any) -> list[dict[str, Any]]:
+    try:
+        patterns.load(document)
+    except patterns.TopologyError as error:
+        out = []
+        for problem in error.problems:
+            where, index, field = _locate(problem.path)
+            out.append(
+                {
+                    "path": problem.path,
+                    "message": problem.message,
+                    "where": where,
+                    "index": index,
+                    "field": field,
+                }
+            )
+        return out
+    return []
+
+
+@require_POST
+def editor_panel(request: HttpRequest) -> HttpResponse:
+    """The side panel for one node or edge: apply the posted fields, validate the whole document.
+
+    The browser keeps the document; it posts it with the panel's fields and takes back the
+    updated item and every problem (to outline nodes), rendered with the form.
+    """
+    try:
+        document = json.loads(request.POST.get("document", ""))
+        where = request.POST["where"]
+        index = int(request.POST["index"])
+        items = document[where]
+        item = items[index]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return HttpResponse("Bad panel request", status=400)
+    if where not in ("nodes", "edges") or not isinstance(item, dict):
+        return HttpResponse("Bad panel request", status=400)
+
+    fields = EDGE_FIELDS if where == "edges" else KINDS.get(item.get("kind", ""), [])
+    parse_errors: dict[str, str] = {}
+    if request.POST.get("apply") == "1":
+        if where == "nodes":
+            new_id = request.POST.get("f:id", item.get("id", "")).strip()
+            if new_id and new_id != item.get("id"):
+                old = item.get("id")
+                item["id"] = new_id
+                for edge in document.get("edges", []):
+                    if edge.get("from") == old:
+                        edge["from"] = new_id
+                    if edge.get("to") == old:
+                        edge["to"] = new_id
+            label = request.POST.get("f:label", "").strip()
+            if label:
+                item["label"] = label
+            else:
+                item.pop("label", None)
+        for name, kind, _help in fields:
+            key = f"f:{name}"
+            if key not in request.POST:
+                continue
+            value, error = parse_value(request.POST[key], kind)
+            if error:
+                parse_errors[name] = error
+            elif value is None:
+                item.pop(name, None)
+            else:
+                item[name] = value
+
+    problems = _problems(document)
+    mine = [p for p in problems if p["where"] == where and p["index"] == index]
+    field_errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    known = {name for name, _k, _h in fields} | {"id", "label", "from", "to"}
+    for problem in mine:
+        if problem["field"] in known:
+            field_errors.setdefault(problem["field"], []).append(problem["message"])
+        else:
+            general.append(problem["message"])
+    for name, error in parse_errors.items():
+        field_errors.setdefault(name, []).insert(0, error)
+
+    rows = [
+        {
+            "name": name,
+            "kind": kind if isinstance(kind, str) else "choice",
+            "choices": kind if isinstance(kind, tuple) else (),
+            "help": help_text,
+            "value": display_value(item.get(name), kind),
+            "errors": field_errors.get(name, []),
+        }
+        for name, kind, help_text in fields
+    ]
+    return render(
+        request,
+        "playground/editor_panel.html",
+        {
+            "where": where,
+            "index": index,
+            "item": item,
+            "rows": rows,
+            "id_errors": field_errors.get("id", []),
+            "general": general,
+            "result": {
+                "where": where,
+                "index": index,
+                "document": document,
+                "problems": problems,
+                "ok": not parse_errors,
+            },
+        },
+    )

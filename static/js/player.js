@@ -1,0 +1,316 @@
+// The run view's stage: the topology as SVG, and a <canvas> above it where messages move.
+// Positions are interpolated by simulated time, so replay and live look the same.
+
+import { autoLayout, hasPositions, instanceCells, KIND_STYLE, layers, nodeSize, POOL_KINDS } from "./layout.js";
+import { nodeOf } from "./runstate.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const MAX_DRAWN = 1500; // above this many dots in flight, draw a deterministic sample
+const SAMPLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+export const COLORS = {
+  request: "#0072B2", reply: "#E69F00", error: "#D55E00", pick: "#009E73",
+  timeout: "#CC79A7", late: "#E69F00", down: "#D55E00", fault: "#D55E00",
+};
+const MARKER = {
+  reject: ["✕ rejected", COLORS.error], failed: ["✕ failed", COLORS.error], rejected: ["✕ rejected", COLORS.error],
+  timed_out: ["⏱ timed out", COLORS.timeout], timeout: ["⏱ timeout", COLORS.timeout], late: ["⌛ late", "#8a5a00"],
+  partial: ["◐ partial", COLORS.timeout], down: ["✖ down", COLORS.down], fault: ["⚡", COLORS.fault], saga: ["↺", COLORS.timeout],
+};
+
+function el(name, attrs = {}, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function hashReq(req) {
+  const s = String(req);
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); }
+  return h >>> 0;
+}
+
+function overlaps(boxes) {
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (Math.abs(a.x - b.x) * 2 < a.width + b.width + 20 && Math.abs(a.y - b.y) * 2 < a.height + b.height + 16) return true;
+    }
+  return false;
+}
+
+export class Stage {
+  constructor(container, doc, { onSelect } = {}) {
+    this.container = container;
+    this.doc = doc;
+    this.onSelect = onSelect || (() => {});
+    this.svg = el("svg", { class: "stage-svg", role: "group", "aria-label": "Topology" });
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "stage-canvas";
+    this.canvas.setAttribute("aria-hidden", "true");
+    container.append(this.svg, this.canvas);
+    this.ctx = this.canvas.getContext("2d");
+    this.sampleN = 1;
+    this.sampleCheckedAt = 0;
+    this.drawnCount = 0;
+    this.layerOf = layers(doc).layer;
+    this.buildBoxes();
+    this.resize();
+    new ResizeObserver(() => this.resize()).observe(container);
+  }
+
+  buildBoxes() {
+    const nodes = this.doc.nodes || [];
+    let boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), x: n.x, y: n.y }));
+    if (!hasPositions(this.doc) || overlaps(boxes)) {
+      const pos = autoLayout(this.doc);
+      boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), ...pos.get(n.id) }));
+    }
+    this.boxes = new Map(boxes.map((b) => [b.node.id, b]));
+    this.cells = new Map();
+    for (const b of boxes) for (const c of instanceCells(b.node, b)) this.cells.set(c.name, { ...c, box: b });
+    const xs = boxes.flatMap((b) => [b.x - b.width / 2, b.x + b.width / 2]);
+    const ys = boxes.flatMap((b) => [b.y - b.height / 2, b.y + b.height / 2]);
+    this.bounds = xs.length ? { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys) - 22, y1: Math.max(...ys) } : { x0: 0, x1: 1, y0: 0, y1: 1 };
+  }
+
+  resize() {
+    const rect = this.container.getBoundingClientRect();
+    const W = Math.max(200, rect.width), H = Math.max(150, rect.height);
+    if (this.W === W && this.H === H) return;
+    this.W = W; this.H = H;
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(W * dpr);
+    this.canvas.height = Math.round(H * dpr);
+    this.canvas.style.width = `${W}px`;
+    this.canvas.style.height = `${H}px`;
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const b = this.bounds, pad = 28;
+    const bw = b.x1 - b.x0, bh = b.y1 - b.y0;
+    this.scale = Math.min((W - 2 * pad) / bw, (H - 2 * pad) / bh, 1.6);
+    this.ox = (W - bw * this.scale) / 2 - b.x0 * this.scale;
+    this.oy = (H - bh * this.scale) / 2 - b.y0 * this.scale;
+    this.svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    this.svg.setAttribute("width", W);
+    this.svg.setAttribute("height", H);
+    this.renderSvg();
+    this.positions = new Map();
+    for (const [id, box] of this.boxes) this.positions.set(id, this.toScreen(box.x, box.y));
+    for (const [name, c] of this.cells) this.positions.set(name, this.toScreen(c.x + c.w / 2, c.y + c.h / 2));
+    this.lastSvgState = null;
+  }
+
+  toScreen(x, y) { return { x: this.ox + x * this.scale, y: this.oy + y * this.scale }; }
+
+  renderSvg() {
+    this.svg.replaceChildren();
+    const defs = el("defs", {}, this.svg);
+    const marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" }, defs);
+    el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#555" }, marker);
+    const root = el("g", { transform: `translate(${this.ox},${this.oy}) scale(${this.scale})` }, this.svg);
+    const edgeLayer = el("g", { class: "edges" }, root);
+    for (const e of this.doc.edges || []) {
+      const a = this.boxes.get(e.from), b = this.boxes.get(e.to);
+      if (!a || !b) continue;
+      const [x1, y1] = edgePoint(a, b), [x2, y2] = edgePoint(b, a);
+      el("line", { x1, y1, x2, y2, class: `edge${e.when === "error" ? " edge-error" : ""}`, "marker-end": "url(#arrow)" }, edgeLayer);
+      if (e.when === "error") {
+        const t = el("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6, class: "edge-label" }, edgeLayer);
+        t.textContent = "on error";
+      }
+    }
+    this.nodeEls = new Map();
+    this.cellEls = new Map();
+    for (const [id, box] of this.boxes) {
+      const node = box.node, style = KIND_STYLE[node.kind] || KIND_STYLE.service;
+      const g = el("g", { class: `node kind-${node.kind}`, "data-node": id, tabindex: "0", role: "button" }, root);
+      const n = this.cellsOf(id).length;
+      g.setAttribute("aria-label", `${style.short} ${node.label || id}${n ? `, ${n} instances` : ""}`);
+      el("rect", { x: box.x - box.width / 2, y: box.y - box.height / 2, width: box.width, height: box.height, rx: 10, fill: style.fill, stroke: style.stroke, class: "node-box" }, g);
+      const title = el("text", { x: box.x - box.width / 2 + 10, y: box.y - box.height / 2 + 22, class: "node-label" }, g);
+      title.textContent = `${style.glyph} ${node.label || id}`;
+      const sub = el("text", { x: box.x - box.width / 2 + 10, y: box.y - box.height / 2 + 42, class: "node-sub" }, g);
+      sub.textContent = describe(node);
+      this.nodeEls.set(id, { g, sub, base: describe(node) });
+      g.addEventListener("click", (ev) => { if (!ev.target.closest(".inst")) this.onSelect({ node: id }); });
+      g.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); ev.stopPropagation(); this.onSelect({ node: id }); } });
+      for (const c of this.cellsOf(id)) {
+        const cg = el("g", { class: "inst", "data-instance": c.name, tabindex: "0", role: "button", "aria-label": `instance ${c.name}` }, g);
+        const rect = el("rect", { x: c.x, y: c.y, width: c.w, height: c.h, rx: 4, class: "inst-box" }, cg);
+        const bar = el("rect", { x: c.x + c.w - 6, y: c.y + c.h, width: 4, height: 0, class: "queue-bar" }, cg);
+        const busy = el("text", { x: c.x + c.w / 2 - 3, y: c.y + 14, class: "inst-busy" }, cg);
+        const q = el("text", { x: c.x + c.w / 2 - 3, y: c.y + 29, class: "inst-queue" }, cg);
+        const tip = el("title", {}, cg);
+        this.cellEls.set(c.name, { cg, rect, bar, busy, q, tip, cell: c });
+        const select = () => this.onSelect({ node: id, instance: c.name });
+        cg.addEventListener("click", select);
+        cg.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); ev.stopPropagation(); select(); } });
+      }
+    }
+  }
+
+  cellsOf(id) {
+    const out = [];
+    for (const c of this.cells.values()) if (c.box.node.id === id) out.push(c);
+    return out;
+  }
+
+  highlight(selection) {
+    for (const { g } of this.nodeEls.values()) g.classList.remove("selected");
+    for (const { cg } of this.cellEls.values()) cg.classList.remove("selected");
+    if (!selection) return;
+    if (selection.instance && this.cellEls.has(selection.instance)) this.cellEls.get(selection.instance).cg.classList.add("selected");
+    else if (selection.node && this.nodeEls.has(selection.node)) this.nodeEls.get(selection.node).g.classList.add("selected");
+  }
+
+  // Queue lengths, busy workers, up/down: cheap DOM writes, only when something changed.
+  updateSvg(state, now) {
+    for (const [name, c] of this.cellEls) {
+      const inst = state.instances.get(name);
+      if (!inst) continue;
+      const node = c.cell.box.node;
+      const q = state.queued(name);
+      const busy = inst.busy.size;
+      const slow = inst.slowUntil > now;
+      const key = `${q}|${busy}|${inst.up}|${slow}`;
+      if (c.key === key) continue;
+      c.key = key;
+      c.busy.textContent = inst.up ? `${busy}/${node.concurrency || 1}` : "down";
+      c.q.textContent = inst.up ? (q ? `q${q}` : "·") : "✖";
+      const barH = Math.min(c.cell.h, q * 3);
+      c.bar.setAttribute("y", c.cell.y + c.cell.h - barH);
+      c.bar.setAttribute("height", barH);
+      c.cg.classList.toggle("down", !inst.up);
+      c.cg.classList.toggle("slow", slow);
+      c.cg.classList.toggle("busy", busy > 0);
+      c.tip.textContent = `${name}: ${inst.up ? "up" : "DOWN (" + inst.downReason + ")"}${slow ? ", slowed" : ""}\nworking: ${busy} of ${node.concurrency || 1}\nwaiting in queue: ${q}\nprocessed: ${inst.processed}\npicked by the balancer: ${inst.picked}`;
+    }
+    for (const [id, n] of this.nodeEls) {
+      const node = n.g.dataset.node && this.boxes.get(id).node;
+      let text = n.base;
+      if (node.kind === "load_balancer") text = `${n.base} · ${countPicks(state, id)} picks`;
+      else if (POOL_KINDS.has(node.kind)) {
+        const up = [...state.instances.values()].filter((i) => i.node === id && i.up).length;
+        text = `${n.base} · ${up} up`;
+      } else if (node.kind === "database") text = `${n.base} · ${(state.instances.get(id)?.busy.size) || 0} busy · q${state.queued(id)}`;
+      if (n.text !== text) { n.sub.textContent = text; n.text = text; }
+    }
+  }
+
+  // One animation frame at display time `now` (simulated ms).
+  draw(state, now, { minVisible = 0, markerWindow = 1500, flashWindow = 600, wallNow = performance.now() } = {}) {
+    const ctx = this.ctx;
+    ctx.clearRect(0, 0, this.W, this.H);
+    const list = state.inflight;
+    if (wallNow - this.sampleCheckedAt > 1000) this.chooseSample(list.length, wallNow);
+    const n = this.sampleN;
+    const r = Math.max(3, Math.min(6, 5 * this.scale));
+    let drawn = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      ctx.beginPath();
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i];
+        if (n > 1) { if (m.h === undefined) m.h = hashReq(m.req); if (m.h % n) continue; }
+        if (m.reply === undefined) m.reply = (this.layerOf.get(nodeOf(m.from)) ?? 0) > (this.layerOf.get(nodeOf(m.to)) ?? 0);
+        if (m.reply !== (pass === 1)) continue;
+        const a = this.positions.get(m.from) || this.positions.get(nodeOf(m.from));
+        const b = this.positions.get(m.to) || this.positions.get(nodeOf(m.to));
+        if (!a || !b) continue;
+        const span = Math.max(m.arrive_t - m.t, minVisible);
+        let f = span > 0 ? (now - m.t) / span : 1;
+        f = f < 0 ? 0 : f > 1 ? 1 : f;
+        let x = a.x + (b.x - a.x) * f, y = a.y + (b.y - a.y) * f;
+        if (pass === 1) { y += 5; } else { y -= 2; }
+        ctx.moveTo(x + r, y);
+        ctx.arc(x, y, r, 0, 6.283185307179586);
+        drawn++;
+      }
+      ctx.fillStyle = pass === 0 ? COLORS.request : COLORS.reply;
+      ctx.fill();
+    }
+    this.drawnCount = drawn;
+    // The balancer's pick: a ring around the chosen instance, fading.
+    ctx.lineWidth = 3;
+    for (const [name, t] of state.flashes) {
+      const age = now - t;
+      if (age < 0 || age > flashWindow) continue;
+      const p = this.cells.get(name);
+      if (!p) continue;
+      const s = this.toScreen(p.x, p.y);
+      ctx.strokeStyle = `rgba(0,158,115,${1 - age / flashWindow})`;
+      ctx.strokeRect(s.x - 3, s.y - 3, p.w * this.scale + 6, p.h * this.scale + 6);
+    }
+    // Where things went wrong: a label where it happened, fading.
+    ctx.font = `bold ${Math.round(Math.max(13, 14 * this.scale))}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    const offsets = new Map();
+    for (let i = state.markers.length - 1; i >= 0; i--) {
+      const mk = state.markers[i];
+      const age = now - mk.t;
+      if (age > markerWindow) break;
+      if (age < 0 || !mk.at) continue;
+      const p = this.positions.get(mk.at) || this.positions.get(nodeOf(mk.at));
+      if (!p) continue;
+      const k = offsets.get(mk.at) || 0;
+      if (k > 2) continue;
+      offsets.set(mk.at, k + 1);
+      const [label, color] = MARKER[mk.kind] || [mk.text, COLORS.error];
+      const text = mk.kind === "fault" ? `⚡ ${mk.text}` : mk.kind === "down" ? `✖ ${mk.text}` : label;
+      ctx.globalAlpha = Math.max(0.25, 1 - age / markerWindow);
+      const y = p.y - 24 - k * 18;
+      const w = ctx.measureText(text).width + 10;
+      ctx.fillStyle = "rgba(255,255,255,0.92)";
+      ctx.fillRect(p.x - w / 2, y - 14, w, 19);
+      ctx.fillStyle = color;
+      ctx.fillText(text, p.x, y);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  chooseSample(count, wallNow) {
+    this.sampleCheckedAt = wallNow;
+    let n = this.sampleN;
+    if (count / n > MAX_DRAWN) n = SAMPLE_STEPS.find((s) => count / s <= MAX_DRAWN * 0.8) || 1000;
+    else if (n > 1 && count / n < MAX_DRAWN * 0.25) n = [...SAMPLE_STEPS].reverse().find((s) => s < n && count / s <= MAX_DRAWN * 0.6) || 1;
+    this.sampleN = n;
+  }
+}
+
+function countPicks(state, lb) {
+  const counts = state.pickCounts.get(lb);
+  let total = 0;
+  if (counts) for (const v of counts.values()) total += v;
+  return total;
+}
+
+function describe(node) {
+  const style = KIND_STYLE[node.kind] || { short: node.kind };
+  switch (node.kind) {
+    case "client": case "source": return `${style.short} · ${node.rate ?? "?"}/s`;
+    case "load_balancer": return (node.algorithm || "round_robin").replaceAll("_", " ");
+    case "service": case "filter": case "function": return `${style.short} · ${fmtDuration(node.service_time)}`;
+    case "aggregator": return `gather · ${node.completion || "all"}`;
+    default: return style.short;
+  }
+}
+
+function fmtDuration(d) {
+  if (d === undefined || d === null) return "10 ms";
+  if (typeof d === "number") return `${d} ms`;
+  if (d.ms !== undefined) return `${d.ms} ms`;
+  if (d.mean_ms !== undefined) return `~${d.mean_ms} ms`;
+  if (d.median_ms !== undefined) return `~${d.median_ms} ms`;
+  if (d.min_ms !== undefined) return `${d.min_ms}–${d.max_ms} ms`;
+  return "";
+}
+
+function edgePoint(a, b) {
+  // Where the line from a's centre towards b leaves a's box.
+  const dx = b.x - a.x, dy = b.y - a.y;
+  if (!dx && !dy) return [a.x, a.y];
+  const sx = dx ? (a.width / 2) / Math.abs(dx) : Infinity;
+  const sy = dy ? (a.height / 2) / Math.abs(dy) : Infinity;
+  const s = Math.min(sx, sy);
+  return [a.x + dx * s, a.y + dy * s];
+}
