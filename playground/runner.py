@@ -132,24 +132,18 @@ def validate_speed(value: Any) -> float | None:
 
 
 def validate_fault(document: dict[str, Any], fault: Any) -> dict[str, Any]:
-    """Check a live fault with the engine's own validator, as if the document had scheduled it."""
+    """Check a live fault with the engine's own validator; problems are named `fault.<field>`."""
     from patterns import TopologyError, load
+    from patterns.topology import check_fault
 
     if not isinstance(fault, dict):
         raise ControlError([{"path": "fault", "message": "expected a fault object"}])
-    fault = {**fault, "at_ms": 0}  # applied now; the engine overwrites it
-    candidate = {**document, "faults": [fault]}
     try:
-        load(candidate)
+        problems = check_fault(load(document), fault)
     except TopologyError as error:
-        problems = [
-            {"path": "fault" + p.path[len("faults[0]") :], "message": p.message}
-            for p in error.problems
-            if p.path.startswith("faults[0]")
-        ]
-        if problems:
-            raise ControlError(problems) from None
-        raise
+        raise ControlError([{"path": "document", "message": str(error)}]) from None
+    if problems:
+        raise ControlError([{"path": p.path, "message": p.message} for p in problems])
     return fault
 
 
