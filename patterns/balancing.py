@@ -1,0 +1,249 @@
+"""Load-balancing algorithms, with the semantics of the proxies people run.
+
+Each algorithm picks one index out of `cands` (the indices of the targets the
+balancer may use now, in target order) for a request, using the balancer's
+per-target `inflight` counts where it needs them, and can say why in words a
+learner reads (`explain`, called only when events are recorded).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect
+from typing import TYPE_CHECKING
+
+from patterns.distributions import stable_hash
+
+if TYPE_CHECKING:
+    from patterns.nodes.base import Request
+    from patterns.nodes.load_balancer import LoadBalancer
+
+VIRTUAL_NODES = 160  # points per target on a hash ring (as ketama)
+
+
+class Algorithm:
+    name = ""
+
+    def __init__(self, lb: LoadBalancer):
+        self.lb = lb
+
+    def pick(self, cands: list[int], req: Request) -> int:
+        raise NotImplementedError
+
+    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+        return self.name.replace("_", " ")
+
+    def changed(self) -> None:
+        """The set of usable targets changed."""
+
+
+class RoundRobin(Algorithm):
+    name = "round_robin"
+
+    def __init__(self, lb: LoadBalancer):
+        super().__init__(lb)
+        self.turn = 0
+
+    def pick(self, cands: list[int], req: Request) -> int:
+        i = cands[self.turn % len(cands)]
+        self.turn += 1
+        return i
+
+    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+        return f"round robin: {self.lb.names[chosen]} was next in turn"
+
+
+class WeightedRoundRobin(Algorithm):
+    """Smooth weighted round robin (NGINX): every pick, each target gains its
+    weight; the richest wins and pays the total, so turns interleave."""
+
+    name = "weighted_round_robin"
+
+    def __init__(self, lb: LoadBalancer):
+        super().__init__(lb)
+        self.current: dict[int, float] = {}
+
+    def pick(self, cands: list[int], req: Request) -> int:
+        weights = self.lb.weights
+        current = self.current
+        total = 0.0
+        best = -1
+        best_w = 0.0
+        for i in cands:
+            w = weights[i]
+            c = current.get(i, 0.0) + w
+            current[i] = c
+            total += w
+            if best < 0 or c > best_w:
+                best, best_w = i, c
+        current[best] = best_w - total
+        return best
+
+    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+        lb = self.lb
+        parts = ", ".join(f"{lb.names[i]} weight {lb.weights[i]:g}" for i in cands)
+        return f"smooth weighted round robin: {lb.names[chosen]} had the highest running score ({parts})"
+
+
+class LeastConnections(Algorithm):
+    """Fewest requests in flight; ties go round robin among the tied (NGINX least_conn)."""
+
+    name = "least_connections"
+
+    def __init__(self, lb: LoadBalancer):
+        super().__init__(lb)
+        self.turn = 0
+
+    def pick(self, cands: list[int], req: Request) -> int:
+        inflight = self.lb.inflight
+        n = len(cands)
+        start = self.turn % n
+        best = cands[start]
+        low = inflight[best]
+        pos = start
+        for k in range(1, n):
+            j = start + k
+            if j >= n:
+                j -= n
+            i = cands[j]
+            if inflight[i] < low:
+                best, low, pos = i, inflight[i], j
+        self.turn = pos + 1
+        return best
+
+    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+        lb = self.lb
+        others = sorted((i for i in cands if i != chosen), key=lambda i: (lb.inflight[i], i))
+        rest = "; ".join(f"{lb.names[i]} had {lb.inflight[i]}" for i in others[:3])
+        tail = f"; {rest}" if rest else ""
+        return f"least connections: {lb.names[chosen]} had {lb.inflight[chosen]} in flight{tail}"
+
+
+class Sticky(Algorithm):
+    """A session's first request lands round robin; later ones follow it while its target is usable."""
+
+    name = "sticky"
+
+    def __init__(self, lb: LoadBalancer):
+        super().__init__(lb)
+        self.turn = 0
+        self.bound: dict[str, int] = {}
+        self.why = ""
+
+    def pick(self, cands: list[int], req: Request) -> int:
+        lb = self.lb
+        i = self.bound.get(req.session)
+        if i is not None and lb.usable[i]:
+            self.why = "same target as before"
+            return i
+        was = i
+        i = cands[self.turn % len(cands)]
+        self.turn += 1
+        self.bound[req.session] = i
+        self.why = (
+            "new session, placed round robin"
+            if was is None
+            else f"{lb.names[was]} is marked down, session moved"
+        )
+        return i
+
+    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+        return f"sticky session {req.session}: {self.lb.names[chosen]} ({self.why})"
+
+
+class ConsistentHash(Algorithm):
+    """Session key on a hash ring with virtual nodes: removing a target moves ~1/N keys."""
+
+    name = "consistent_hash"
+
+    def __init__(self, lb: LoadBalancer):
+        super().__init__(lb)
+        self.ring: list[int] = []
+        self.owner: list[int] = []
+        self.keys: dict[str, int] = {}
+        self.built_for: tuple[int, ...] | None = None
+
+    def changed(self) -> None:
+        self.built_for = None
+
+    def build(self, cands: list[int]) -> None:
+        points = []
+        for i in cands:
+            name = self.lb.names[i]
+            for v in range(VIRTUAL_NODES):
+                points.append((stable_hash("ring", name, v), i))
+        points.sort()
+        self.ring = [p for p, _ in points]
+        self.owner = [i for _, i in points]
+        self.built_for = tuple(cands)
+
+    def pick(self, cands: list[int], req: Request) -> int:
+        if self.built_for is None or len(self.built_for) != len(cands) or list(self.built_for) != cands:
+            self.build(cands)
+        h = self.keys.get(req.session)
+        if h is None:
+            h = self.keys[req.session] = stable_hash("key", req.session)
+        k = bisect(self.ring, h)
+        return self.owner[k if k < len(self.owner) else 0]
+
+    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+        return (
+            f"{self.name.replace('_', ' ')}: session {req.session} hashes onto "
+            f"{self.lb.names[chosen]}'s arc of the ring ({len(cands)} targets)"
+        )
+
+
+class IpHash(ConsistentHash):
+    name = "ip_hash"
+
+
+class Random(Algorithm):
+    name = "random"
+
+    def pick(self, cands: list[int], req: Request) -> int:
+        return cands[int(self.lb.rng.random() * len(cands))]
+
+    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+        return f"random: {self.lb.names[chosen]} drawn uniformly from {len(cands)} targets"
+
+
+class PowerOfTwo(Algorithm):
+    """Two distinct random targets; the one with fewer in flight (Envoy's least_request)."""
+
+    name = "power_of_two"
+
+    def __init__(self, lb: LoadBalancer):
+        super().__init__(lb)
+        self.other = -1
+
+    def pick(self, cands: list[int], req: Request) -> int:
+        n = len(cands)
+        if n == 1:
+            self.other = -1
+            return cands[0]
+        r = self.lb.rng.random
+        a = int(r() * n)
+        b = int(r() * (n - 1))
+        if b >= a:
+            b += 1
+        i, j = cands[a], cands[b]
+        inflight = self.lb.inflight
+        if inflight[j] < inflight[i]:
+            i, j = j, i
+        self.other = j
+        return i
+
+    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+        lb = self.lb
+        if self.other < 0:
+            return f"power of two: {lb.names[chosen]} is the only target"
+        o = self.other
+        return (
+            f"power of two: drew {lb.names[chosen]} ({lb.inflight[chosen]} in flight) and "
+            f"{lb.names[o]} ({lb.inflight[o]} in flight); took the less busy"
+        )
+
+
+ALGORITHMS: dict[str, type[Algorithm]] = {
+    cls.name: cls
+    for cls in (RoundRobin, WeightedRoundRobin, LeastConnections, Sticky, ConsistentHash, IpHash, Random, PowerOfTwo)
+}

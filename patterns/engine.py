@@ -1,0 +1,206 @@
+"""`Simulation`: builds the nodes of a topology and runs them in virtual time.
+
+The web runner advances it in small steps (`advance`), injects faults
+(`inject`), and reads `metrics()` and `summary()`; the command line calls
+`run()`. With `record=False` nothing is logged and the per-event path does
+no dict building at all; the summary is exact either way.
+
+A run emits until `duration_ms`, then drains: requests in flight finish or
+fail. If some are still in flight `DRAIN_LIMIT` after the end (a deadlock of
+calls, say), they are counted as timed out, so that started = completed +
+failed + rejected + timed_out always holds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from patterns import faults
+from patterns.events import METRICS_INTERVAL_MS, to_dict
+from patterns.kernel import URGENT, Kernel
+from patterns.nodes import KINDS, OUTCOMES, Node, Request
+from patterns.stats import Histogram
+from patterns.topology import load
+
+# How long after `duration_ms` the drain may last, as a multiple of the duration.
+DRAIN_LIMIT = 10.0
+
+
+class Simulation:
+    """One run of a topology from a seed; see patterns/CONTRACT.md for the API."""
+
+    def __init__(self, doc: dict[str, Any], seed: int | None = None, record: bool = True):
+        doc = load(doc)
+        self.doc = doc
+        self.seed: int = int(doc.get("seed", 1) if seed is None else seed)
+        self.duration_ms = float(doc.get("duration_ms", 60_000))
+        self.record = record
+        self.kernel = Kernel()
+        self.log: list[tuple[Any, ...]] | None = [] if record else None
+        self.seq = 0
+        self.next_id = 0
+        self.emitters = 0
+        self.outstanding: dict[int, Request] = {}
+        self.counts = [0, 0, 0, 0]
+        self.started = 0
+        self.latency = Histogram()
+        self.finished = False
+        self.end_t = 0.0
+        self.nodes: dict[str, Node] = {}
+        for spec in doc["nodes"]:
+            self.nodes[spec["id"]] = KINDS[spec["kind"]](self, spec)
+        outgoing: dict[str, list[tuple[Node, dict[str, Any]]]] = {n: [] for n in self.nodes}
+        for edge in doc.get("edges", []):
+            outgoing[edge["from"]].append((self.nodes[edge["to"]], edge))
+        for node_id, node in self.nodes.items():
+            node.wire(outgoing[node_id])
+        for node in self.nodes.values():
+            node.start()
+        for fault in doc.get("faults", []):
+            self.kernel.at(float(fault.get("at_ms", 0)), self._fault, fault, None, URGENT)
+        if record:
+            self.kernel.at(METRICS_INTERVAL_MS, self._metrics, None, None)
+        limit = self.duration_ms * (1 + DRAIN_LIMIT)
+        self.kernel.at(limit, self._give_up, None, None)
+        if self.emitters == 0:
+            self._check_done()
+
+    # -- what nodes call -----------------------------------------------------
+    def open(self, req: Request) -> None:
+        self.started += 1
+        self.outstanding[req.id] = req
+
+    def close(self, req: Request, outcome: int) -> None:
+        """A request's (or item's) final outcome."""
+        req.done = True
+        del self.outstanding[req.id]
+        self.counts[outcome] += 1
+        now = self.kernel.now
+        latency = now - req.t0
+        if outcome == 0:
+            self.latency.add(latency)
+        if self.log is not None:
+            self.log.append(("request.done", now, req.id, req.origin, round(latency, 6), OUTCOMES[outcome]))
+        if not self.emitters and not self.outstanding:
+            self._check_done()
+
+    def branch_end(self, req: Request) -> None:
+        """One branch of a source's item reached its end."""
+        req.branches -= 1
+        if req.branches <= 0 and not req.done:
+            self.close(req, 0)
+
+    def emitter_done(self) -> None:
+        self.emitters -= 1
+        if not self.emitters:
+            self._check_done()
+
+    def _check_done(self) -> None:
+        if not self.emitters and not self.outstanding and not self.finished:
+            self.finished = True
+            self.end_t = self.kernel.now
+            self.kernel.stopped = True
+
+    def _give_up(self, _a: object, _b: object) -> None:
+        for req in sorted(self.outstanding.values(), key=lambda r: r.id):
+            if self.log is not None:
+                self.log.append(("timeout", self.kernel.now, req.id, req.origin, []))
+            self.close(req, 3)
+
+    def _fault(self, fault: dict[str, Any], _: object) -> None:
+        faults.apply(self, fault)
+
+    def _metrics(self, _a: object, _b: object) -> None:
+        if self.log is not None:
+            self.log.append(("metrics", self.kernel.now, self.metrics()))
+        if not self.finished:
+            self.kernel.after(METRICS_INTERVAL_MS, self._metrics, None, None)
+
+    # -- the public API ------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.kernel.now
+
+    @property
+    def done(self) -> bool:
+        return self.finished
+
+    def advance(self, until_ms: float) -> list[dict[str, Any]]:
+        """Run simulated time up to `until_ms`; return the events produced, in seq order."""
+        if not self.finished:
+            self.kernel.run(until_ms)
+        return self._drain_log()
+
+    def step(self) -> list[dict[str, Any]]:
+        """Process the next instant that has anything scheduled; return its events."""
+        if not self.finished:
+            self.kernel.step()
+        return self._drain_log()
+
+    def inject(self, fault: dict[str, Any]) -> None:
+        """Apply a fault (TOPOLOGY.md "Faults") now; raises TopologyError if it is malformed."""
+        faults.inject(self, fault)
+
+    def run(self) -> dict[str, Any]:
+        """Advance to the end (drain included) and return the summary."""
+        step = max(self.duration_ms / 50, 1000.0)
+        while not self.finished and len(self.kernel):
+            self.advance(self.kernel.now + step)
+        self._drain_log()
+        return self.summary()
+
+    def _drain_log(self) -> list[dict[str, Any]]:
+        log = self.log
+        if not log:
+            return []
+        seq = self.seq
+        events = [to_dict(seq + k, record) for k, record in enumerate(log)]
+        self.seq = seq + len(log)
+        log.clear()
+        return events
+
+    def metrics(self) -> dict[str, Any]:
+        """A snapshot: per node in flight, queued, utilisation and completions since the last one, instances up."""
+        nodes = {}
+        for node_id, node in self.nodes.items():
+            snap = node.snapshot()
+            if snap is not None:
+                nodes[node_id] = snap
+        return nodes
+
+    def summary(self) -> dict[str, Any]:
+        """The summary of TOPOLOGY.md "Summary"."""
+        from patterns.nodes.load_balancer import LoadBalancer
+
+        nodes = {}
+        balancers = {}
+        for node_id, node in self.nodes.items():
+            part = node.summary()
+            if part is not None:
+                nodes[node_id] = part
+            if isinstance(node, LoadBalancer):
+                balancers[node_id] = node.pick_counts()
+        c = self.counts
+        return {
+            "seed": self.seed,
+            "sim_time_ms": round(self.end_t if self.finished else self.kernel.now, 6),
+            "events": self.seq + (len(self.log) if self.log else 0),
+            "requests": {
+                "started": self.started,
+                "completed": c[0],
+                "failed": c[1],
+                "rejected": c[2],
+                "timed_out": c[3],
+                "in_flight": len(self.outstanding),
+            },
+            "latency_ms": self.latency.summary(),
+            "nodes": nodes,
+            "load_balancers": balancers,
+            "aggregators": {},
+            "sagas": {"completed": 0, "compensated": 0, "failed": 0, "resumed": 0},
+        }
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else 0.0

@@ -1,0 +1,11 @@
+"""Node behaviour, one module per kind; importing this package registers them all."""
+
+from __future__ import annotations
+
+from patterns.nodes import database, emitters, function, load_balancer, service
+from patterns.nodes.base import FAILED, KINDS, OK, OUTCOMES, REJECTED, TIMED_OUT, Node, Request
+
+__all__ = [
+    "FAILED", "KINDS", "OK", "OUTCOMES", "REJECTED", "TIMED_OUT", "Node", "Request",
+    "database", "emitters", "function", "load_balancer", "service",
+]

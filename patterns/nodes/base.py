@@ -1,0 +1,170 @@
+"""What every node shares: the request, the call protocol, links, the registry of kinds.
+
+A node (or one of its instances) is called with `accept(req, reply, op)` and
+answers, when it is done, with `reply(req, outcome)`, outcome being one of
+`OK`, `FAILED`, `REJECTED`, `TIMED_OUT`. A `Link` is one edge seen from its
+sender: it carries the call to the receiver after the edge's latency and the
+answer back after the same latency, logging both as `msg.send`.
+
+Node kinds register themselves with `@register("kind")`; the engine builds
+nodes from the registry, so a new kind is a new module and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from patterns.engine import Simulation
+
+OK, FAILED, REJECTED, TIMED_OUT = 0, 1, 2, 3
+OUTCOMES = ("ok", "failed", "rejected", "timed_out")
+
+Reply = Callable[["Request", int], object]
+
+
+class Request:
+    """One request of a client (or item of a source), followed end to end."""
+
+    __slots__ = ("id", "origin", "t0", "session", "key", "n", "done", "sync", "branches", "step")
+
+    def __init__(self, rid: int, origin: str, t0: float, session: str, key: int, sync: bool):
+        self.id = rid
+        self.origin = origin
+        self.t0 = t0
+        self.session = session
+        self.key = key  # seeds this request's draws (distributions.draw)
+        self.n = 0  # draws taken so far
+        self.done = False
+        self.sync = sync  # False for a source's item: nobody waits for it
+        self.branches = 1  # pipe branches of an item still going
+        self.step = 0  # which of its origin's outgoing edges it is on
+
+
+class Target:
+    """Anything a link can deliver to: a node, an instance, a round-robin spread."""
+
+    name: str = ""
+    zone: str | None = None
+
+    def accept(self, req: Request, reply: Reply, op: str) -> None:
+        raise NotImplementedError
+
+    def alive(self) -> bool:
+        """Whether a health check would pass now."""
+        return True
+
+
+class Link:
+    """One edge as its sender sees it: delivers calls after the latency, answers back."""
+
+    __slots__ = ("kernel", "log", "source", "target", "latency", "op", "when")
+
+    def __init__(self, sim: Simulation, source: str, target: Target, edge: dict[str, Any]):
+        self.kernel = sim.kernel
+        self.log = sim.log
+        self.source = source
+        self.target = target
+        self.latency = float(edge.get("latency_ms", 1))
+        self.op = edge.get("op", "read")
+        self.when = edge.get("when", "ok")
+
+    def call(self, req: Request, reply: Reply) -> None:
+        """Send `req` to the target; `reply(req, outcome)` runs when the answer is back."""
+        lat = self.latency
+        kernel = self.kernel
+        if self.log is not None:
+            now = kernel.now
+            self.log.append(("msg.send", now, req.id, self.source, self.target.name, round(now + lat, 6)))
+        if lat:
+            kernel.at(kernel.now + lat, self._arrive, req, reply)
+        else:
+            self.target.accept(req, reply, self.op)
+
+    def _arrive(self, req: Request, reply: Reply) -> None:
+        kernel = self.kernel
+        lat = self.latency
+        log = self.log
+        source = self.source
+
+        def back(req: Request, outcome: int) -> None:
+            now = kernel.now
+            if log is not None:
+                # The answer comes from the receiver, named as it was called.
+                log.append(("msg.send", now, req.id, self.target.name, source, round(now + lat, 6)))
+            kernel.at(now + lat, reply, req, outcome)
+
+        self.target.accept(req, back, self.op)
+
+
+class Node(Target):
+    """A node of the topology. Subclasses register under their kind."""
+
+    kind = ""
+
+    def __init__(self, sim: Simulation, spec: dict[str, Any]):
+        self.sim = sim
+        self.kernel = sim.kernel
+        self.log = sim.log
+        self.spec = spec
+        self.id: str = spec["id"]
+        self.name = self.id
+        self.calls: list[Link] = []  # outgoing `when: ok` edges, in order
+        self.errors: list[Link] = []  # outgoing `when: error` edges, in order
+
+    def targets(self) -> list[Target]:
+        """What a load balancer in front of this node balances over."""
+        return [self]
+
+    def target_for_link(self) -> Target:
+        """What a plain (non-balancer) edge into this node delivers to."""
+        return self
+
+    def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
+        """Connect the outgoing edges, once every node exists."""
+        for node, edge in links:
+            link = Link(self.sim, self.id, node.target_for_link(), edge)
+            (self.errors if link.when == "error" else self.calls).append(link)
+
+    def start(self) -> None:
+        """Schedule what the node does on its own (arrivals, checks)."""
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever the set of this node's targets changes."""
+
+    # -- faults ---------------------------------------------------------
+    def crash(self, instance: int | None, reason: str) -> None:
+        """Make the node (or one instance) fail everything until `recover`."""
+
+    def recover(self, instance: int | None, reason: str) -> None:
+        """Undo one `crash`."""
+
+    def set_slow(self, instance: int | None, factor: float) -> None:
+        """Multiply service times by `factor` (1 undoes it)."""
+
+    def zones(self) -> set[str]:
+        return set()
+
+    # -- statistics -----------------------------------------------------
+    def snapshot(self) -> dict[str, Any] | None:
+        """The node's `metrics` entry, or None for nodes that hold no work."""
+        return None
+
+    def summary(self) -> dict[str, Any] | None:
+        """The node's entry in the summary's `nodes`, or None."""
+        return None
+
+
+KINDS: dict[str, type[Node]] = {}
+
+
+def register(kind: str) -> Callable[[type[Node]], type[Node]]:
+    """Class decorator: build nodes of `kind` with this class."""
+
+    def decorate(cls: type[Node]) -> type[Node]:
+        cls.kind = kind
+        KINDS[kind] = cls
+        return cls
+
+    return decorate

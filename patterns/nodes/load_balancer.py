@@ -1,0 +1,203 @@
+"""Load balancers: pick one target per call, and health-check the targets.
+
+Targets are the instances of the pools downstream (their current members)
+and any balancers downstream. The balancer keeps its own count of requests
+in flight to each target, as a proxy does. Health checks every `interval_ms`
+mark a target down after `unhealthy_after` failed checks in a row and up
+again after one passing check; until then a crashed target keeps receiving
+calls, which fail. With `zone_aware`, targets in the balancer's own zone are
+preferred while any of them is usable.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from patterns.balancing import ALGORITHMS
+from patterns.distributions import stable_hash
+from patterns.nodes.base import FAILED, Link, Node, Reply, Request, Target, register
+
+if TYPE_CHECKING:
+    from patterns.engine import Simulation
+
+
+@register("load_balancer")
+class LoadBalancer(Node):
+    """Spreads calls over its targets with one of the algorithms in `patterns.balancing`."""
+
+    def __init__(self, sim: Simulation, spec: dict[str, Any]):
+        super().__init__(sim, spec)
+        self.rng = random.Random(stable_hash(sim.seed, "node", self.id))
+        self.zone = spec.get("zone")
+        self.zone_aware = bool(spec.get("zone_aware", False))
+        check = spec.get("health_check") or {}
+        self.check_ms = float(check.get("interval_ms", 1000))
+        self.unhealthy_after = int(check.get("unhealthy_after", 2))
+        self.raw_weights: dict[str, float] = dict(spec.get("weights") or {})
+        self.algorithm = ALGORITHMS[spec.get("algorithm", "round_robin")](self)
+        self.down = 0
+        # Per target, by index; targets are only ever appended, so indices are stable.
+        self.all_targets: list[Target] = []
+        self.names: list[str] = []
+        self.links: list[Link] = []
+        self.inflight: list[int] = []
+        self.picks: list[int] = []
+        self.weights: list[float] = []
+        self.healthy: list[bool] = []
+        self.fails: list[int] = []
+        self.registered: list[bool] = []
+        self.usable: list[bool] = []
+        self.live: list[int] = []
+        self.local: list[int] = []
+        self.downstream: list[tuple[Node, dict[str, Any]]] = []
+        self.in_flight = 0
+        self.completed_since = 0
+        self.processed = 0
+        self.failed = 0
+
+    def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
+        self.downstream = [(n, e) for n, e in links if e.get("when", "ok") == "ok"]
+        for node, _ in self.downstream:
+            node.watch(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Bring the target list in line with the pools' current members."""
+        current: set[int] = set()
+        for node, edge in self.downstream:
+            for target in node.targets():
+                try:
+                    i = self.all_targets.index(target)
+                except ValueError:
+                    i = self.add_target(target, edge)
+                current.add(i)
+        for i in range(len(self.all_targets)):
+            self.registered[i] = i in current
+        self.recompute()
+
+    def add_target(self, target: Target, edge: dict[str, Any]) -> int:
+        i = len(self.all_targets)
+        self.all_targets.append(target)
+        self.names.append(target.name)
+        self.links.append(Link(self.sim, self.id, target, edge))
+        self.inflight.append(0)
+        self.picks.append(0)
+        node_id = target.name.split("#")[0]
+        self.weights.append(float(self.raw_weights.get(target.name, self.raw_weights.get(node_id, 1))))
+        self.healthy.append(True)
+        self.fails.append(0)
+        self.registered.append(True)
+        self.usable.append(True)
+        return i
+
+    def recompute(self) -> None:
+        n = len(self.all_targets)
+        self.usable = [self.registered[i] and self.healthy[i] for i in range(n)]
+        self.live = [i for i in range(n) if self.usable[i]]
+        self.local = [i for i in self.live if self.all_targets[i].zone == self.zone]
+        self.algorithm.changed()
+
+    def start(self) -> None:
+        self.kernel.after(self.check_ms, self.check, None, None)
+
+    def alive(self) -> bool:
+        return not self.down
+
+    def zones(self) -> set[str]:
+        return {self.zone} if self.zone else set()
+
+    # -- the request path --------------------------------------------------
+    def accept(self, req: Request, reply: Reply, op: str) -> None:
+        if self.down:
+            self.fail(req, reply, "balancer is down")
+            return
+        cands = self.local if self.zone_aware and self.local else self.live
+        if not cands:
+            self.fail(req, reply, "no healthy target")
+            return
+        i = self.algorithm.pick(cands, req)
+        inflight = self.inflight
+        if self.log is not None:
+            names = self.names
+            self.log.append((
+                "lb.pick", self.kernel.now, req.id, self.id, req.session, names[i],
+                [{"target": names[c], "load": inflight[c]} for c in cands],
+                self.algorithm.explain(cands, i, req),
+            ))
+        inflight[i] += 1
+        self.picks[i] += 1
+        self.in_flight += 1
+
+        def back(req: Request, outcome: int) -> None:
+            inflight[i] -= 1
+            self.in_flight -= 1
+            self.completed_since += 1
+            self.processed += 1
+            reply(req, outcome)
+
+        self.links[i].call(req, back)
+
+    def fail(self, req: Request, reply: Reply, reason: str) -> None:
+        self.failed += 1
+        if self.log is not None:
+            self.log.append(("node.fail", self.kernel.now, req.id, self.id, self.id, reason))
+        reply(req, FAILED)
+
+    # -- health checks -----------------------------------------------------
+    def check(self, _a: object, _b: object) -> None:
+        changed = False
+        for i, target in enumerate(self.all_targets):
+            if not self.registered[i]:
+                continue
+            if target.alive():
+                self.fails[i] = 0
+                if not self.healthy[i]:
+                    self.healthy[i] = True
+                    changed = True
+                    self.note(i, True, "health check passed")
+            else:
+                self.fails[i] += 1
+                if self.healthy[i] and self.fails[i] >= self.unhealthy_after:
+                    self.healthy[i] = False
+                    changed = True
+                    self.note(i, False, f"{self.fails[i]} health checks failed in a row")
+        if changed:
+            self.recompute()
+        if not self.sim.finished:
+            self.kernel.after(self.check_ms, self.check, None, None)
+
+    def note(self, i: int, healthy: bool, reason: str) -> None:
+        if self.log is not None:
+            self.log.append(("lb.health", self.kernel.now, self.id, self.names[i], healthy, reason))
+
+    # -- faults and statistics ---------------------------------------------
+    def crash(self, instance: int | None, reason: str) -> None:
+        self.down += 1
+        if self.log is not None and self.down == 1:
+            self.log.append(("instance.down", self.kernel.now, self.id, reason))
+
+    def recover(self, instance: int | None, reason: str) -> None:
+        if self.down:
+            self.down -= 1
+            if self.log is not None and not self.down:
+                self.log.append(("instance.up", self.kernel.now, self.id, reason))
+
+    def snapshot(self) -> dict[str, Any]:
+        done = self.completed_since
+        self.completed_since = 0
+        return {
+            "in_flight": self.in_flight,
+            "queued": 0,
+            "utilization": 0.0,
+            "completed": done,
+            "instances_up": 0 if self.down else 1,
+            "targets_healthy": len(self.live),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {"processed": self.processed, "failed": self.failed, "rejected": 0,
+                "utilization": 0.0, "queue_max": 0, "instances": {}}
+
+    def pick_counts(self) -> dict[str, int]:
+        return {name: self.picks[i] for i, name in enumerate(self.names)}

@@ -1,0 +1,475 @@
+"""Services: a pool of instances, each with a FIFO queue and `concurrency` workers.
+
+A worker takes a request, works for the node's service time (times any
+`slow` factor), may fail it (`failure_rate`), then calls the node's outgoing
+edges one after another, waiting for each answer, and only then answers its
+caller and takes the next request. A failed request goes down the node's
+`when: error` edges, whose answer becomes the caller's answer; with none, the
+failure goes back to the caller. A full queue rejects.
+
+Autoscaling looks at the pool's utilisation every `interval_ms`, sizes the
+pool so that it would sit at `target_utilization`, starts new instances that
+serve after `startup_ms`, and drains surplus ones (no new work; they finish
+what they hold, then stop).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from patterns.distributions import draw, sampler, stable_hash
+from patterns.nodes.base import FAILED, OK, REJECTED, Node, Reply, Request, Target, register
+
+if TYPE_CHECKING:
+    from patterns.engine import Simulation
+
+# Instance states.
+UP = "up"  # serving (possibly crashed: see Instance.crashed)
+STARTING = "starting"  # booting (autoscale, cold start): not yet serving
+DRAINING = "draining"  # being removed: finishes what it holds, takes nothing new
+STOPPED = "stopped"
+
+
+class Job:
+    """One request being handled by one instance."""
+
+    __slots__ = ("req", "reply", "op", "inst", "epoch", "step", "started", "errors")
+
+    def __init__(self, req: Request, reply: Reply, op: str, inst: Instance):
+        self.req = req
+        self.reply = reply
+        self.op = op
+        self.inst = inst
+        self.epoch = inst.epoch
+        self.step = 0
+        self.started = 0.0
+        self.errors = False  # True once it is on the node's error edges
+
+    def answer(self, req: Request, outcome: int) -> None:
+        """The answer of a downstream call this job waits for."""
+        inst = self.inst
+        if self.epoch != inst.epoch:
+            return  # the instance crashed meanwhile: this job already failed
+        if outcome != OK:
+            inst.fail(self, outcome, "a call it made failed")
+        else:
+            inst.next_call(self)
+
+
+class Instance(Target):
+    """One instance `NODE#i` of a pooled node."""
+
+    def __init__(self, node: Service, index: int, zone: str | None, queue: deque[Job] | None):
+        self.node = node
+        self.kernel = node.kernel
+        self.log = node.log
+        self.index = index
+        self.name = f"{node.id}#{index}"
+        self.zone = zone
+        self.workers = node.concurrency
+        self.queue: deque[Job] = deque() if queue is None else queue
+        self.queue_limit: int | None = node.queue_limit
+        self.state = UP
+        self.crashed = 0  # how many crash faults hold it down
+        self.slow = 1.0
+        self.epoch = 0  # bumped by a crash, so late callbacks of its jobs are ignored
+        self.busy = 0
+        self.active: set[Job] = set()
+        self.processed = 0
+        self.failed = 0
+        self.rejected = 0
+        self.queue_max = 0
+        self.area = 0.0  # integral of busy workers over time (worker-ms)
+        self.last = self.kernel.now
+        self.idle_token = 0  # functions: invalidates an idle-stop check
+        self.up_from: float | None = self.kernel.now  # serving since, or None
+        self.up_ms = 0.0  # time spent serving before up_from
+
+    # -- the request path ------------------------------------------------
+    def accept(self, req: Request, reply: Reply, op: str) -> None:
+        if self.crashed or self.state == STOPPED:
+            self.failed += 1
+            self.node.failed += 1
+            if self.log is not None:
+                self.log.append(("node.fail", self.kernel.now, req.id, self.node.id, self.name, "instance is down"))
+            reply(req, FAILED)
+            return
+        job = Job(req, reply, op, self)
+        if self.busy < self.workers and self.state == UP:
+            self.begin(job)
+            return
+        queue = self.queue
+        if self.queue_limit is not None and len(queue) >= self.queue_limit:
+            self.rejected += 1
+            self.node.rejected += 1
+            if self.log is not None:
+                self.log.append(("node.reject", self.kernel.now, req.id, self.node.id, self.name))
+            reply(req, REJECTED)
+            return
+        queue.append(job)
+        if len(queue) > self.queue_max:
+            self.queue_max = len(queue)
+
+    def begin(self, job: Job) -> None:
+        """A worker takes `job`."""
+        kernel = self.kernel
+        now = kernel.now
+        self.area += self.busy * (now - self.last)
+        self.last = now
+        self.busy += 1
+        self.active.add(job)
+        job.inst = self
+        job.started = now
+        job.epoch = self.epoch
+        node = self.node
+        req = job.req
+        req.n += 1
+        ms = node.work_time(draw(req.key, node.salt, req.n), job.op) * self.slow * node.slow
+        if self.log is not None:
+            self.log.append(("node.start", now, req.id, node.id, self.name))
+        kernel.at(now + ms, self.worked, job, None)
+
+    def worked(self, job: Job, _: object) -> None:
+        if job.epoch != self.epoch:
+            return
+        node = self.node
+        if node.failure_rate:
+            req = job.req
+            req.n += 1
+            if draw(req.key, node.salt, req.n) < node.failure_rate:
+                self.fail(job, FAILED, "failure rate")
+                return
+        self.next_call(job)
+
+    def next_call(self, job: Job) -> None:
+        links = self.node.errors if job.errors else self.node.calls
+        if job.step < len(links):
+            link = links[job.step]
+            job.step += 1
+            link.call(job.req, job.answer)
+            return
+        self.finish(job, OK)
+
+    def fail(self, job: Job, outcome: int, reason: str) -> None:
+        node = self.node
+        self.failed += 1
+        node.failed += 1
+        if self.log is not None:
+            self.log.append(("node.fail", self.kernel.now, job.req.id, node.id, self.name, reason))
+        if node.errors and not job.errors:
+            job.errors = True
+            job.step = 0
+            self.next_call(job)
+            return
+        self.finish(job, outcome)
+
+    def finish(self, job: Job, outcome: int) -> None:
+        """Answer the caller and free the worker."""
+        req = job.req
+        node = self.node
+        if outcome == OK:
+            self.processed += 1
+            node.processed += 1
+            node.completed_since += 1
+            if self.log is not None:
+                self.log.append(("node.finish", self.kernel.now, req.id, node.id, self.name))
+            if not req.sync and not node.calls:
+                node.sim.branch_end(req)
+        self.release(job)
+        job.reply(req, outcome)
+        self.pull()
+
+    def release(self, job: Job) -> None:
+        now = self.kernel.now
+        self.area += self.busy * (now - self.last)
+        self.last = now
+        self.busy -= 1
+        self.active.discard(job)
+
+    def pull(self) -> None:
+        """Give a free worker the next queued job, or note that the instance is idle."""
+        queue = self.queue
+        if queue and self.busy < self.workers and self.state == UP and not self.crashed:
+            self.begin(queue.popleft())
+        elif not self.busy:
+            self.node.idle(self)
+
+    # -- faults and membership ----------------------------------------------
+    def crash(self, reason: str) -> None:
+        self.crashed += 1
+        if self.crashed > 1:
+            return
+        self.epoch += 1
+        now = self.kernel.now
+        self.area += self.busy * (now - self.last)
+        self.last = now
+        doomed = sorted(self.active, key=lambda j: j.req.id)
+        if not self.node.shared_queue:
+            doomed += self.queue
+            self.queue.clear()
+        self.active.clear()
+        self.busy = 0
+        if self.log is not None:
+            self.log.append(("instance.down", now, self.name, reason))
+        for job in doomed:
+            self.failed += 1
+            self.node.failed += 1
+            if self.log is not None:
+                self.log.append(("node.fail", now, job.req.id, self.node.id, self.name, reason))
+            job.reply(job.req, FAILED)
+
+    def recover(self, reason: str) -> None:
+        if not self.crashed:
+            return
+        self.crashed -= 1
+        if self.crashed:
+            return
+        self.last = self.kernel.now
+        if self.log is not None:
+            self.log.append(("instance.up", self.kernel.now, self.name, reason))
+        while self.queue and self.busy < self.workers and self.state == UP:
+            self.begin(self.queue.popleft())
+        if not self.busy:
+            self.node.idle(self)
+
+    def alive(self) -> bool:
+        return not self.crashed and self.state in (UP, DRAINING)
+
+    def in_flight(self) -> int:
+        return self.busy + len(self.queue)
+
+    def serving_ms(self) -> float:
+        extra = self.kernel.now - self.up_from if self.up_from is not None else 0.0
+        return self.up_ms + extra
+
+    def utilization_area(self) -> float:
+        return self.area + self.busy * (self.kernel.now - self.last)
+
+
+class Spread(Target):
+    """A plain edge into a pool: its calls go round robin over the serving instances."""
+
+    def __init__(self, node: Service):
+        self.node = node
+        self.name = node.id
+        self.turn = 0
+
+    def accept(self, req: Request, reply: Reply, op: str) -> None:
+        members = self.node.members
+        if not members:
+            self.node.refuse(req, reply, "no instance is running")
+            return
+        inst = members[self.turn % len(members)]
+        self.turn += 1
+        inst.accept(req, reply, op)
+
+
+@register("service")
+class Service(Node):
+    """A pool of instances behind one name; see the module docstring."""
+
+    shared_queue = False
+
+    def __init__(self, sim: Simulation, spec: dict[str, Any]):
+        super().__init__(sim, spec)
+        self.salt = stable_hash(sim.seed, "node", self.id)
+        self.concurrency = int(spec.get("concurrency", 1))
+        self.queue_limit = spec.get("queue_limit")
+        self.failure_rate = float(spec.get("failure_rate", 0) or 0)
+        self.zone_list: list[str] = list(spec.get("zones") or [])
+        self.sample = sampler(spec.get("service_time", 10))
+        self.slow = 1.0
+        self.processed = 0
+        self.failed = 0
+        self.rejected = 0
+        self.completed_since = 0
+        self.all: list[Instance] = []  # every instance ever, by index
+        self.members: list[Instance] = []  # instances taking new work
+        self.watchers: list[Callable[[], None]] = []
+        self.crashed_whole = 0
+        self.spread = Spread(self)
+        self.autoscale = spec.get("autoscale")
+        self.last_area = 0.0
+        self.last_sample_t = 0.0
+        for _ in range(self.initial_instances()):
+            self.add_instance(UP)
+
+    def initial_instances(self) -> int:
+        return int(self.spec.get("instances", 1))
+
+    def work_time(self, u: float, op: str) -> float:
+        return self.sample(u)
+
+    def add_instance(self, state: str) -> Instance:
+        index = len(self.all)
+        zone = self.zone_list[index % len(self.zone_list)] if self.zone_list else None
+        inst = Instance(self, index, zone, None)
+        inst.state = state
+        if state != UP:
+            inst.up_from = None
+        self.all.append(inst)
+        if state == UP:
+            self.members.append(inst)
+        return inst
+
+    def set_state(self, inst: Instance, state: str, reason: str) -> None:
+        was = inst.state
+        inst.state = state
+        now = self.kernel.now
+        if state == UP and inst.up_from is None:
+            inst.up_from = now
+        elif state in (STARTING, STOPPED) and inst.up_from is not None:
+            inst.up_ms += now - inst.up_from
+            inst.up_from = None
+        if state == UP and inst not in self.members:
+            self.members.append(inst)
+            self.members.sort(key=lambda i: i.index)
+        elif state != UP and inst in self.members:
+            self.members.remove(inst)
+        if self.log is not None and was != state:
+            if state == UP:
+                self.log.append(("instance.up", self.kernel.now, inst.name, reason))
+            elif state == STOPPED:
+                self.log.append(("instance.down", self.kernel.now, inst.name, reason))
+        for callback in self.watchers:
+            callback()
+
+    def targets(self) -> list[Target]:
+        return list(self.members)
+
+    def target_for_link(self) -> Target:
+        return self.spread
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        self.watchers.append(callback)
+
+    def refuse(self, req: Request, reply: Reply, reason: str) -> None:
+        self.failed += 1
+        if self.log is not None:
+            self.log.append(("node.fail", self.kernel.now, req.id, self.id, self.id, reason))
+        reply(req, FAILED)
+
+    def idle(self, inst: Instance) -> None:
+        """An instance has nothing left to do."""
+        if inst.state == DRAINING:
+            self.set_state(inst, STOPPED, "autoscale: drained")
+
+    def start(self) -> None:
+        if self.autoscale:
+            self.last_sample_t = self.kernel.now
+            self.kernel.after(float(self.autoscale["interval_ms"]), self.scale, None, None)
+
+    # -- autoscale -------------------------------------------------------
+    def scale(self, _a: object, _b: object) -> None:
+        cfg = self.autoscale
+        assert cfg is not None
+        now = self.kernel.now
+        area = sum(i.utilization_area() for i in self.all)
+        serving = [i for i in self.all if i.state == UP]
+        starting = [i for i in self.all if i.state == STARTING]
+        span = now - self.last_sample_t
+        util = (area - self.last_area) / (span * self.concurrency * max(1, len(serving))) if span else 0.0
+        self.last_area = area
+        self.last_sample_t = now
+        target = float(cfg["target_utilization"])
+        have = len(serving) + len(starting)
+        want = math.ceil(len(serving) * util / target - 1e-9) if serving else have
+        want = max(int(cfg["min"]), min(int(cfg["max"]), max(want, len(starting) and have)))
+        if want != have:
+            verb = "above" if want > have else "below"
+            if self.log is not None:
+                self.log.append(("autoscale", now, self.id, have, want, round(util, 4),
+                                 f"utilisation {util:.0%} is {verb} the target {target:.0%}"))
+            for _ in range(want - have):
+                inst = self.add_instance(STARTING)
+                self.kernel.after(float(cfg["startup_ms"]), self.booted, inst, None)
+            surplus = have - want
+            for inst in sorted(serving, key=lambda i: -i.index):
+                if surplus <= 0:
+                    break
+                surplus -= 1
+                self.set_state(inst, DRAINING, "autoscale")
+                if not inst.busy and not inst.queue:
+                    self.set_state(inst, STOPPED, "autoscale: drained")
+        self.kernel.after(float(cfg["interval_ms"]), self.scale, None, None)
+
+    def booted(self, inst: Instance, _: object) -> None:
+        if inst.state == STARTING:
+            self.set_state(inst, UP, "autoscale: started")
+            inst.last = self.kernel.now
+
+    # -- faults ----------------------------------------------------------
+    def crash(self, instance: int | None, reason: str) -> None:
+        for inst in self.pick(instance):
+            inst.crash(reason)
+
+    def recover(self, instance: int | None, reason: str) -> None:
+        for inst in self.pick(instance):
+            inst.recover(reason)
+
+    def set_slow(self, instance: int | None, factor: float) -> None:
+        if instance is None:
+            self.slow = factor
+        else:
+            for inst in self.pick(instance):
+                inst.slow = factor
+
+    def pick(self, instance: int | None) -> list[Instance]:
+        if instance is None:
+            return [i for i in self.all if i.state != STOPPED]
+        return [self.all[instance]] if instance < len(self.all) else []
+
+    def zones(self) -> set[str]:
+        return set(self.zone_list)
+
+    def in_zone(self, zone: str) -> list[int]:
+        return [i.index for i in self.all if i.zone == zone]
+
+    # -- statistics ------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        now = self.kernel.now
+        area = sum(i.utilization_area() for i in self.all)
+        workers = self.concurrency * max(1, len(self.members))
+        span = now - self.snap_t if hasattr(self, "snap_t") else now
+        util = (area - getattr(self, "snap_area", 0.0)) / (span * workers) if span > 0 else 0.0
+        self.snap_t = now
+        self.snap_area = area
+        done = self.completed_since
+        self.completed_since = 0
+        queued = sum(len(i.queue) for i in self.all) if not self.shared_queue else len(self.all[0].queue) if self.all else 0
+        return {
+            "in_flight": sum(i.busy for i in self.all) + queued,
+            "queued": queued,
+            "utilization": round(min(1.0, util), 4),
+            "completed": done,
+            "instances_up": sum(1 for i in self.all if i.state == UP and not i.crashed),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        ever = self.all
+        total_area = sum(i.utilization_area() for i in ever)
+        capacity = sum(i.serving_ms() for i in ever) * self.concurrency
+        return {
+            "processed": self.processed,
+            "failed": self.failed,
+            "rejected": self.rejected,
+            "utilization": _ratio(total_area, capacity),
+            "queue_max": max((i.queue_max for i in ever), default=0),
+            "instances": {
+                i.name: {
+                    "processed": i.processed,
+                    "failed": i.failed,
+                    "rejected": i.rejected,
+                    "queue_max": i.queue_max,
+                    "utilization": _ratio(i.utilization_area(), i.serving_ms() * self.concurrency),
+                }
+                for i in ever
+            },
+        }
+
+
+def _ratio(part: float, whole: float) -> float:
+    return round(min(1.0, part / whole), 4) if whole > 0 else 0.0
