@@ -233,7 +233,8 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                 self.last_sent,
                 events[0]["seq"],
             )
-        await self.send_json({"type": "events", "events": events, "sent_at": time.time()})
+        # No sent_at: that stamps a live batch's broadcast; a replayed one has none.
+        await self.send_json({"type": "events", "events": events})
         self.last_sent = events[-1]["seq"]
 
     def _stored_after(self, after: int, upto: int | None) -> list[list[dict[str, Any]]]:

@@ -1,4 +1,4 @@
-"""The run WebSocket consumer: access, replay after ?after=, live batches without gap or duplicate."""
+"""The run WebSocket: access, replay after ?after=, live batches with no gap or duplicate."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from tests.playground.conftest import make_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 5000}}}
+IN_MEMORY = {
+    "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 5000}}
+}
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +30,9 @@ def ev(seq: int) -> dict:
 
 
 def store(run: Run, first: int, last: int) -> None:
-    EventBatch.objects.create(run=run, first_seq=first, last_seq=last, events=[ev(s) for s in range(first, last + 1)])
+    EventBatch.objects.create(
+        run=run, first_seq=first, last_seq=last, events=[ev(s) for s in range(first, last + 1)]
+    )
 
 
 async def connect(run_id: int, key: str | None = None, after: int = -1, headers=None):
