@@ -305,7 +305,7 @@ class _Driver:
             await self.finish(Run.FAILED, f"internal error: {type(error).__name__}: {error}", None)
             return Run.FAILED
         finally:
-            await self.orm(connection.close)
+            await self.orm(lambda: connection.close())  # the db thread's own connection
             self.db.shutdown(wait=False)
 
     async def _drive(self) -> str:

@@ -415,4 +415,8 @@ class Viewer:
 
 
 def finished(viewer: Viewer) -> bool:
-    return viewer.status in ("finished", "failed", "cancelled")
+    """The run has ended and the viewer holds every event up to the last_seq its status names."""
+    if viewer.status not in ("finished", "failed", "cancelled"):
+        return False
+    last_seq = viewer.statuses[-1]["last_seq"]
+    return (viewer.events[-1]["seq"] if viewer.events else -1) >= last_seq
