@@ -1,0 +1,88 @@
+"""The admin: topologies, runs (read-only), scenarios, limits (one row), API tokens. Users are Django's own."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from playground.models import ApiToken, Limits, Run, Scenario, Topology
+
+
+@admin.register(Limits)
+class LimitsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "max_nodes", "max_instances", "max_client_rate", "max_duration_ms", "max_concurrent_runs"]
+    fieldsets = [
+        ("Every document", {"fields": ["max_nodes", "max_instances"]}),
+        ("Logged-in users", {"fields": ["max_client_rate", "max_duration_ms", "max_concurrent_runs"]}),
+        ("Visitors who are not logged in", {"fields": ["anon_max_client_rate", "anon_max_duration_ms", "anon_max_concurrent_runs"]}),
+        ("Runs", {"fields": ["max_run_wall_seconds"]}),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # One row: Limits.current() creates it on first use.
+        return not Limits.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Limits | None = None) -> bool:
+        return False
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "pattern", "position"]
+    list_filter = ["pattern"]
+    search_fields = ["name", "slug", "description"]
+
+
+class RunInline(admin.TabularInline):
+    model = Run
+    fields = ["status", "owner", "seed", "speed", "event_count", "created"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+@admin.register(Topology)
+class TopologyAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "pattern", "visibility", "updated"]
+    list_filter = ["visibility", "pattern"]
+    search_fields = ["name", "description", "owner__username"]
+    raw_id_fields = ["owner", "forked_from"]
+    readonly_fields = ["share_key", "created", "updated"]
+    inlines = [RunInline]
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    """Runs are written by the runner; the admin shows them and may delete them, never edits them."""
+
+    list_display = ["id", "status", "topology", "scenario", "owner", "event_count", "created", "finished"]
+    list_filter = ["status"]
+    search_fields = ["topology__name", "scenario__slug", "owner__username", "reason"]
+    readonly_fields = [
+        "topology", "scenario", "owner", "session_key", "seed", "speed", "status", "reason",
+        "summary", "event_count", "sim_time_ms", "worker", "heartbeat", "created", "started", "finished", "document",
+    ]
+    exclude: list[str] = []
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Run | None = None) -> bool:
+        # Viewing the change page is allowed (read-only fields); saving changes nothing.
+        return request.method in ("GET", "HEAD")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made on the account page or with `manage.py api_token`; here they can be seen and revoked."""
+
+    list_display = ["prefix", "name", "user", "created", "last_used"]
+    search_fields = ["user__username", "name", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "key_hash", "created", "last_used"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,104 @@
+"""/api/runs: a run's status and summary, its stored events page by page, and the owner's controls."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+
+from playground import access
+from playground.api import serialize
+from playground.api.errors import ApiError, not_found
+from playground.api.schemas import ControlIn, EventsOut, RunOut
+from playground.launch import Refused, parse_speed
+from playground.models import EventBatch, Run
+
+router = Router(tags=["runs"])
+
+REFUSALS = {400: dict, 401: dict, 403: dict, 404: dict}
+MAX_PAGE = 10_000
+
+
+def _visible(request: HttpRequest, pk: int, key: str | None) -> Run:
+    caller = request.auth
+    run = access.visible_run(caller.user, caller.session_key(), pk, key)
+    if run is None:
+        raise not_found("run", pk)
+    return run
+
+
+@router.get("", response=list[RunOut], summary="Your own runs (this browser session's, when not logged in)")
+def my_runs(request: HttpRequest, limit: int = 50):
+    caller = request.auth
+    limit = max(1, min(limit, 500))
+    if caller.is_authenticated:
+        runs = Run.objects.filter(owner=caller.user)
+    elif caller.session_key():
+        runs = Run.objects.filter(owner__isnull=True, session_key=caller.session_key())
+    else:
+        runs = Run.objects.none()
+    return [serialize.run(r) for r in runs.select_related("scenario")[:limit]]
+
+
+@router.get("/{int:pk}", response={200: RunOut, **REFUSALS}, summary="A run's status, reason, summary and stored event count")
+def get_run(request: HttpRequest, pk: int, key: str | None = None):
+    return serialize.run(_visible(request, pk, key))
+
+
+@router.get("/{int:pk}/events", response={200: EventsOut, **REFUSALS}, summary="Stored events with seq > after, in order")
+def run_events(request: HttpRequest, pk: int, after: int = -1, limit: int = 1000, key: str | None = None):
+    run = _visible(request, pk, key)
+    if limit < 1 or limit > MAX_PAGE:
+        raise ApiError.one(400, "limit", f"limit is between 1 and {MAX_PAGE}")
+    events: list[dict[str, Any]] = []
+    batches = EventBatch.objects.filter(run=run, last_seq__gt=after).order_by("first_seq")
+    # Batches are small (one tick each); read them lazily until the page is full.
+    for batch in batches.iterator(chunk_size=50):
+        for event in batch.events:
+            if event.get("seq", -1) > after:
+                events.append(event)
+                if len(events) >= limit:
+                    break
+        if len(events) >= limit:
+            break
+    last_seq = events[-1]["seq"] if events else after
+    return {"events": events, "last_seq": last_seq, "status": run.status}
+
+
+@router.post("/{int:pk}/control", response={200: RunOut, **REFUSALS}, summary="Pause, resume, set speed, step, inject a fault, or cancel (whoever started the run)")
+def control_run(request: HttpRequest, pk: int, payload: ControlIn, key: str | None = None):
+    caller = request.auth
+    run = _visible(request, pk, key)
+    if not access.can_control_run(caller.user, caller.session_key(), run):
+        raise ApiError.one(403, "action", "only whoever started this run may control it")
+    if not run.is_active:
+        raise ApiError.one(400, "action", f"run {pk} is {run.status}: there is nothing to {payload.action}")
+    params: dict[str, Any] = {}
+    if payload.action == "speed":
+        if payload.speed is None:
+            raise ApiError.one(400, "speed", 'speed is required: a number or "max"')
+        try:
+            parse_speed(payload.speed)
+        except Refused as exc:
+            raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        params["speed"] = payload.speed
+    elif payload.speed is not None:
+        raise ApiError.one(400, "speed", f"speed goes with the action speed, not {payload.action}")
+    if payload.action == "fault":
+        if payload.fault is None:
+            raise ApiError.one(400, "fault", "fault is required: a fault object as in TOPOLOGY.md")
+        params["fault"] = payload.fault
+    elif payload.fault is not None:
+        raise ApiError.one(400, "fault", f"fault goes with the action fault, not {payload.action}")
+    if importlib.util.find_spec("playground.runner") is None:
+        raise ApiError.one(400, "action", "the run pipeline (playground.runner) is not installed")
+    from playground.runner import ControlError, control
+
+    try:
+        control(run, payload.action, **params)
+    except ControlError as exc:
+        raise ApiError(400, [(p["path"], p["message"]) for p in exc.problems]) from None
+    run.refresh_from_db()
+    return serialize.run(run)
