@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.conf import settings
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import path, re_path
 
 from playground import views
 
@@ -15,4 +17,11 @@ urlpatterns = [
     path("scenarios/<slug:slug>/fork/", views.editor_fork_scenario, name="scenario_fork"),
     path("editor/panel/", views.editor_panel, name="editor_panel"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    # daphne serves no static files itself; the app must work from `make run` with no
+    # proxy in front, so Django serves them (the script and CSS are a few hundred kB).
+    re_path(
+        rf"^{settings.STATIC_URL.lstrip('/')}(?P<path>.*)$",
+        serve_static,
+        {"insecure": True},
+    ),
 ]

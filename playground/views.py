@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 import patterns
@@ -107,6 +108,12 @@ def _editor(request: HttpRequest, **context: Any) -> HttpResponse:
     context.setdefault("topology", None)
     context.setdefault("can_save", request.user.is_authenticated)
     context["kinds"] = list(KINDS)
+    topology = context["topology"]
+    context["editor_boot"] = {
+        "id": topology.pk if topology else None,
+        "canSave": context["can_save"],
+        "panelUrl": reverse("editor_panel"),
+    }
     return render(request, "playground/editor.html", context)
 
 
@@ -178,11 +185,11 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-_PATH = re.compile(r"^(nodes|edges)\[(\d+)\](?:\.([A-Za-z_]+))?")
+_PATH = re.compile(r'^(nodes|edges)\[(\d+)\](?:\s*"[^"]*")?(?:\.([A-Za-z_]+))?')
 
 
 def _locate(path: str) -> tuple[str | None, int | None, str | None]:
-    """('nodes', 2, 'instances') for 'nodes[2].instances' or 'nodes[2] "api": ...'."""
+    """('nodes', 2, 'instances') for 'nodes[2] "api".instances' or 'nodes[2].instances'."""
     match = _PATH.match(path or "")
     if not match:
         return None, None, None

@@ -11,7 +11,7 @@ function chart(container, title, seriesDefs, { yLabel, range } = {}) {
   container.appendChild(box);
   const opts = {
     title,
-    width: Math.max(220, container.clientWidth - 8),
+    width: Math.max(200, box.clientWidth - 6),
     height: 118,
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
@@ -31,11 +31,11 @@ export class Charts {
   constructor(container, utilNodes) {
     this.container = container;
     this.utilNodes = utilNodes;
-    this.throughput = chart(container, "Throughput (completed per second)", [{ label: "completed/s", color: "#009E73" }], { yLabel: "req/s" });
+    this.throughput = chart(container, "Throughput (completed/s)", [{ label: "completed/s", color: "#009E73" }], { yLabel: "req/s" });
     this.latency = chart(container, "Latency (ms)", [
       { label: "p50", color: "#0072B2" }, { label: "p95", color: "#E69F00" }, { label: "p99", color: "#D55E00", dash: [6, 3] },
     ], { yLabel: "ms" });
-    this.util = chart(container, "Utilisation (% of workers busy)", utilNodes.map((id, i) => ({ label: id, color: OKABE_ITO[(i + 1) % 7] })), { yLabel: "%", range: [0, 100] });
+    this.util = chart(container, "Utilisation (% busy)", utilNodes.map((id, i) => ({ label: id, color: OKABE_ITO[(i + 1) % 7] })), { yLabel: "%", range: [0, 100] });
     this.errors = chart(container, "Errors per second", [
       { label: "failed", color: "#D55E00" }, { label: "rejected", color: "#E69F00", dash: [6, 3] }, { label: "timed out", color: "#CC79A7", dash: [2, 2] },
     ], { yLabel: "per s" });
@@ -44,8 +44,7 @@ export class Charts {
   }
 
   resize() {
-    const width = Math.max(220, this.container.clientWidth - 8);
-    for (const c of [this.throughput, this.latency, this.util, this.errors]) c.plot.setSize({ width, height: 118 });
+    for (const c of [this.throughput, this.latency, this.util, this.errors]) c.plot.setSize({ width: Math.max(200, c.box.clientWidth - 6), height: 118 });
   }
 
   update(series) {

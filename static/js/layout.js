@@ -1,12 +1,12 @@
 // Where nodes go: the document's x/y when every node has them, otherwise layers left to right.
 
 export const KIND_STYLE = {
-  client: { fill: "#d6ecfa", stroke: "#0b5f8a", glyph: "👤", short: "client" },
+  client: { fill: "#d6ecfa", stroke: "#0b5f8a", glyph: "☺", short: "client" },
   source: { fill: "#d6ecfa", stroke: "#0b5f8a", glyph: "⇶", short: "source" },
   sink: { fill: "#e8e8e8", stroke: "#444", glyph: "⤓", short: "sink" },
   service: { fill: "#cfeee4", stroke: "#00664a", glyph: "⚙", short: "service" },
   function: { fill: "#cfeee4", stroke: "#00664a", glyph: "λ", short: "function" },
-  filter: { fill: "#cfeee4", stroke: "#00664a", glyph: "⧩", short: "filter" },
+  filter: { fill: "#cfeee4", stroke: "#00664a", glyph: "▽", short: "filter" },
   load_balancer: { fill: "#fbe7bf", stroke: "#8a5a00", glyph: "⚖", short: "load balancer" },
   topic: { fill: "#f5dcea", stroke: "#8e3d6b", glyph: "✉", short: "topic" },
   queue: { fill: "#f5dcea", stroke: "#8e3d6b", glyph: "☰", short: "queue" },
@@ -33,7 +33,7 @@ export function nodeSize(node, withInstances = true) {
   const n = withInstances ? instanceCount(node) : 0;
   const cols = Math.min(PER_ROW, Math.max(n, 1));
   const rows = Math.ceil(n / PER_ROW);
-  const width = Math.max(150, n ? cols * (CELL_W + 4) + 14 : 150);
+  const width = Math.max(180, n ? cols * (CELL_W + 4) + 14 : 180);
   const height = 58 + (rows ? rows * (CELL_H + 4) + 6 : 0);
   return { width, height };
 }
@@ -114,7 +114,7 @@ export function autoLayout(doc, sizeOf = (n) => nodeSize(n)) {
       y += height + 36;
     }
     columnHeights[l] = y - 36;
-    x += width + 90;
+    x += width + 170;
   });
   // Centre each column vertically.
   const tallest = Math.max(0, ...columnHeights.filter((h) => h !== undefined));

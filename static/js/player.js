@@ -13,7 +13,7 @@ export const COLORS = {
 };
 const MARKER = {
   reject: ["✕ rejected", COLORS.error], failed: ["✕ failed", COLORS.error], rejected: ["✕ rejected", COLORS.error],
-  timed_out: ["⏱ timed out", COLORS.timeout], timeout: ["⏱ timeout", COLORS.timeout], late: ["⌛ late", "#8a5a00"],
+  timed_out: ["◷ timed out", COLORS.timeout], timeout: ["◷ timeout", COLORS.timeout], late: ["◷ late", "#8a5a00"],
   partial: ["◐ partial", COLORS.timeout], down: ["✖ down", COLORS.down], fault: ["⚡", COLORS.fault], saga: ["↺", COLORS.timeout],
 };
 
@@ -62,7 +62,8 @@ export class Stage {
 
   buildBoxes() {
     const nodes = this.doc.nodes || [];
-    let boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), x: n.x, y: n.y }));
+    // The editor's positions, spread out: run-view boxes are bigger and messages need room.
+    let boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), x: n.x * 1.9, y: n.y * 1.5 }));
     if (!hasPositions(this.doc) || overlaps(boxes)) {
       const pos = autoLayout(this.doc);
       boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), ...pos.get(n.id) }));
@@ -88,7 +89,7 @@ export class Stage {
     this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const b = this.bounds, pad = 28;
     const bw = b.x1 - b.x0, bh = b.y1 - b.y0;
-    this.scale = Math.min((W - 2 * pad) / bw, (H - 2 * pad) / bh, 1.6);
+    this.scale = Math.min((W - 2 * pad) / bw, (H - 2 * pad) / bh, 1.3);
     this.ox = (W - bw * this.scale) / 2 - b.x0 * this.scale;
     this.oy = (H - bh * this.scale) / 2 - b.y0 * this.scale;
     this.svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
@@ -99,6 +100,23 @@ export class Stage {
     for (const [id, box] of this.boxes) this.positions.set(id, this.toScreen(box.x, box.y));
     for (const [name, c] of this.cells) this.positions.set(name, this.toScreen(c.x + c.w / 2, c.y + c.h / 2));
     this.lastSvgState = null;
+    this.anchors = new Map();
+  }
+
+  // Where a message from `from` to `to` starts and ends: an instance's cell, or the edge of a box.
+  anchorPair(from, to) {
+    const pa = this.positions.get(from) || this.positions.get(nodeOf(from));
+    const pb = this.positions.get(to) || this.positions.get(nodeOf(to));
+    if (!pa || !pb) return null;
+    const end = (name, self, other) => {
+      if (this.cells.has(name)) return self;
+      const box = this.boxes.get(nodeOf(name));
+      if (!box) return self;
+      const c = this.toScreen(box.x, box.y);
+      const [x, y] = edgePoint({ x: c.x, y: c.y, width: box.width * this.scale, height: box.height * this.scale }, other);
+      return { x, y };
+    };
+    return [end(from, pa, pb), end(to, pb, pa)];
   }
 
   toScreen(x, y) { return { x: this.ox + x * this.scale, y: this.oy + y * this.scale }; }
@@ -189,7 +207,7 @@ export class Stage {
     for (const [id, n] of this.nodeEls) {
       const node = n.g.dataset.node && this.boxes.get(id).node;
       let text = n.base;
-      if (node.kind === "load_balancer") text = `${n.base} · ${countPicks(state, id)} picks`;
+      if (node.kind === "load_balancer") text = `${n.base}`;
       else if (POOL_KINDS.has(node.kind)) {
         const up = [...state.instances.values()].filter((i) => i.node === id && i.up).length;
         text = `${n.base} · ${up} up`;
@@ -214,9 +232,11 @@ export class Stage {
         if (n > 1) { if (m.h === undefined) m.h = hashReq(m.req); if (m.h % n) continue; }
         if (m.reply === undefined) m.reply = (this.layerOf.get(nodeOf(m.from)) ?? 0) > (this.layerOf.get(nodeOf(m.to)) ?? 0);
         if (m.reply !== (pass === 1)) continue;
-        const a = this.positions.get(m.from) || this.positions.get(nodeOf(m.from));
-        const b = this.positions.get(m.to) || this.positions.get(nodeOf(m.to));
-        if (!a || !b) continue;
+        const key = m.from + ">" + m.to;
+        let ends = this.anchors.get(key);
+        if (ends === undefined) { ends = this.anchorPair(m.from, m.to); this.anchors.set(key, ends); }
+        if (!ends) continue;
+        const a = ends[0], b = ends[1];
         const span = Math.max(m.arrive_t - m.t, minVisible);
         let f = span > 0 ? (now - m.t) / span : 1;
         f = f < 0 ? 0 : f > 1 ? 1 : f;

@@ -123,8 +123,10 @@ function frame(wall) {
     if (horizon - now > Math.max(4000 * rate, 2000)) now = horizon - lag; // fell far behind (hidden tab)
     now = Math.min(horizon, now + dt * rate);
   } else if (playing) {
-    now = Math.min(horizon, now + dt * speed);
-    if (now >= horizon) { playing = false; updatePlayLabel(); }
+    // Past the last event by one hop, so the last messages arrive instead of freezing.
+    const end = horizon + MIN_VISIBLE_WALL_MS * speed;
+    now = Math.min(end, now + dt * speed);
+    if (now >= end) { playing = false; updatePlayLabel(); }
   }
   applyUntil(now);
   const minVisible = MIN_VISIBLE_WALL_MS * (mode === "live" && !boot.speed ? 1 : speed);
@@ -137,7 +139,7 @@ function frame(wall) {
 
 function slowUpdate() {
   stage.updateSvg(state, now);
-  $("#clock").textContent = `t = ${(now / 1000).toFixed(2)} s`;
+  $("#clock").textContent = `t = ${(Math.min(now, endT()) / 1000).toFixed(2)} s`;
   const c = state.counts;
   setCounter("started", c.started);
   setCounter("ok", c.ok);
@@ -155,8 +157,8 @@ function slowUpdate() {
   } else notice.hidden = true;
   if (mode === "replay") {
     const scrub = $("#scrubber");
-    if (document.activeElement !== scrub) scrub.value = String(Math.round(now));
-    $("#scrub-time").textContent = `${(now / 1000).toFixed(2)} / ${(endT() / 1000).toFixed(2)} s`;
+    if (document.activeElement !== scrub) scrub.value = String(Math.round(Math.min(now, endT())));
+    $("#scrub-time").textContent = `${(Math.min(now, endT()) / 1000).toFixed(2)} / ${(endT() / 1000).toFixed(2)} s`;
   }
   renderInspector();
 }
@@ -231,7 +233,6 @@ function updatePlayLabel() {
 function setSpeed(value) {
   speed = value;
   $("#speed").value = String(value);
-  $("#speed-label").textContent = `${value}×`;
   if (mode === "live" && boot.owner) send({ action: "speed", speed: value });
 }
 
@@ -354,7 +355,7 @@ const speedSelect = $("#speed");
 for (const s of SPEEDS) { const o = document.createElement("option"); o.value = String(s); o.textContent = `${s}×`; speedSelect.appendChild(o); }
 if (!SPEEDS.includes(speed)) { const o = document.createElement("option"); o.value = String(speed); o.textContent = `${speed}×`; speedSelect.appendChild(o); }
 speedSelect.value = String(speed);
-$("#speed-label").textContent = boot.speed ? `${speed}×` : "as fast as possible";
+$("#speed-label").textContent = boot.speed ? "" : "(the run goes as fast as it can)";
 $("#legend-request").style.color = COLORS.request;
 $("#legend-reply").style.color = COLORS.reply;
 

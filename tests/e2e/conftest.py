@@ -1,0 +1,174 @@
+"""The real app for browser tests: daphne on a free loopback port, its own SQLite file,
+runs in a thread of the web process, and the system's Chromium driven by Playwright.
+
+Not pytest-django's database: daphne is another process, so it gets a file of its own,
+migrated and loaded with the scenarios before it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct-horse-battery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(db_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(DJANGO_DB_PATH=str(db_path), RUN_BACKEND="thread", DEBUG="true", LOG_LEVEL="WARNING")
+    return env
+
+
+class App:
+    """The served app: its URL, and `manage.py` against its database."""
+
+    def __init__(self, url: str, env: dict[str, str]) -> None:
+        self.url = url
+        self.env = env
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "python"), "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+        return done.stdout
+
+    def shell(self, code: str) -> str:
+        return self.manage("shell", "-v", "0", "-c", code)
+
+    def user(self, username: str) -> str:
+        self.shell(
+            "from django.contrib.auth.models import User\n"
+            f"User.objects.filter(username={username!r}).exists() or "
+            f"User.objects.create_user({username!r}, password={PASSWORD!r})"
+        )
+        return username
+
+    def api(self, method: str, path: str, token: str, body: object | None = None) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Authorization", f"Bearer {token}")
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def token(self, username: str) -> str:
+        return self.manage("api_token", username).strip().split()[-1]
+
+    def wait_run(self, run_id: int, token: str, timeout: float = 40.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.api("GET", f"/api/runs/{run_id}", token)
+            if run["status"] in ("finished", "failed", "cancelled"):
+                return run
+            time.sleep(0.3)
+        raise TimeoutError(f"run {run_id} did not finish in {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory):
+    db = tmp_path_factory.mktemp("e2e") / "app.sqlite3"
+    env = _env(db)
+    served = App("", env)
+    served.manage("migrate", "--noinput", "-v", "0")
+    served.manage("load_scenarios")
+    port = _free_port()
+    log = open(db.parent / "daphne.log", "w")
+    proc = subprocess.Popen(
+        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "playground.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"daphne exited: {(db.parent / 'daphne.log').read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    served.url = f"http://127.0.0.1:{port}"
+    yield served
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(path).exists():
+        pytest.fail(f"no Chromium at {path}: install Debian's chromium (no download)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def login(page, app: App, username: str) -> None:
+    page.goto(f"{app.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form [type=submit]")
+    page.wait_for_load_state()
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
