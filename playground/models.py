@@ -9,6 +9,11 @@ from django.conf import settings
 from django.db import models
 
 
+def new_share_key() -> str:
+    """32 URL-safe characters (24 random bytes): fits the column on every database."""
+    return secrets.token_urlsafe(24)
+
+
 class Limits(models.Model):
     """Site-wide limits, one row, edited in the admin. `Limits.current()` reads it."""
 
@@ -62,7 +67,7 @@ class Topology(models.Model):
     document = models.JSONField()
     visibility = models.CharField(max_length=10, choices=VISIBILITY, default=PRIVATE)
     # The secret in a link share's URL; a private topology's id alone reveals nothing.
-    share_key = models.CharField(max_length=32, unique=True, default=secrets.token_urlsafe)
+    share_key = models.CharField(max_length=32, unique=True, default=new_share_key)
     forked_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

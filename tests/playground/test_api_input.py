@@ -149,3 +149,23 @@ def test_it_answers_201_or_400_to_any_document_never_500(owner_api, document):
     assert response.status_code in (201, 400), (response.status_code, response.content[:500])
     if response.status_code == 400:
         _refusal(response)
+
+
+PATHS = [("name",), ("seed",), ("duration_ms",), ("nodes",), ("edges",), ("nodes", 0, "rate"), ("nodes", 0, "kind"),
+         ("nodes", 1, "algorithm"), ("nodes", 2, "instances"), ("nodes", 2, "service_time"), ("nodes", 2, "id"),
+         ("edges", 0, "to"), ("edges", 1, "latency_ms"), ("faults",)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(where=st.sampled_from(PATHS), value=JSON | st.integers() | st.floats(allow_nan=False, allow_infinity=False))
+def test_it_answers_201_or_400_to_a_valid_document_with_one_field_changed(owner_api, where, value):
+    """Near-valid documents (one field set to anything) are saved or refused, never a 500."""
+    doc = json.loads(json.dumps(SMALL_DOCUMENT))
+    target = doc
+    for step in where[:-1]:
+        target = target[step]
+    target[where[-1]] = value
+    response = owner_api.post("/api/topologies", {"name": "fuzz", "document": doc})
+    assert response.status_code in (201, 400), (response.status_code, response.content[:500])
+    if response.status_code == 400:
+        _refusal(response)
