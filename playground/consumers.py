@@ -21,7 +21,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser
 
-from playground.models import ApiToken, EventBatch, Run, Topology
+from playground import access
+from playground.models import ApiToken, EventBatch, Run
 from playground.runner import (
     LAYER_ERRORS,
     TERMINAL,
@@ -61,23 +62,14 @@ def user_from_token(headers: list[tuple[bytes, bytes]]) -> Any:
     return None
 
 
-def access_to_run(
-    run: Run, user: Any, session_key: str | None, share_key: str | None
-) -> str | None:
-    """ "control" for the run's owner (or the anonymous session that made it), "view" for a
-    watcher allowed by the topology's visibility, None for anyone else."""
-    if user is not None and user.is_authenticated and run.owner_id == user.pk:
+def access_to_run(run: Run, user: Any, session_key: str | None, key: str | None) -> str | None:
+    """"control" for whoever started the run, "view" for whoever may see it, None otherwise.
+
+    The web API's rules (`playground.access`), so the socket and /api/runs agree.
+    """
+    if access.can_control_run(user, session_key, run):
         return "control"
-    if run.owner_id is None and run.session_key and run.session_key == session_key:
-        return "control"
-    topology = run.topology
-    if topology is None:
-        return "view"  # a scenario run: the scenarios are public
-    if user is not None and user.is_authenticated and topology.owner_id == user.pk:
-        return "view"
-    if topology.visibility == Topology.PUBLIC:
-        return "view"
-    if topology.visibility == Topology.LINK and share_key and share_key == topology.share_key:
+    if access.can_view_run(user, session_key, run, key):
         return "view"
     return None
 

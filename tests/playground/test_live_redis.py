@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.request
 
 import pytest
 from channels.db import database_sync_to_async
@@ -15,18 +17,36 @@ from tests.playground.conftest import Viewer, bearer, cli_events, finished, make
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+def post_json(url: str, body: dict, key: str) -> dict:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={**bearer(key), "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return json.loads(response.read())
+
+
 def seqs(viewer: Viewer) -> list[int]:
     return [e["seq"] for e in viewer.events]
 
 
 async def test_it_streams_a_celery_run_exactly_as_the_cli_prints_it(live_stack, tmp_path):
-    """A run on the worker finishes; a viewer from the start, one joining mid-run and one that
+    """A run started over the API finishes on the worker; a viewer from the start, one joining
+    mid-run and one that
     reconnects with ?after= each get seq 0..N-1 exactly once, equal to the CLI's event stream."""
-    world = await database_sync_to_async(make_world)(speed=2.0)
-    run, key = world["run"], world["owner_key"]
+    world = await database_sync_to_async(make_world)()
+    key = world["owner_key"]
+    answer = await asyncio.to_thread(
+        post_json,
+        f"{live_stack.http_base}/api/topologies/{world['topology'].pk}/runs",
+        {"speed": 2.0, "seed": 11},
+        key,
+    )
+    run = await database_sync_to_async(Run.objects.get)(pk=answer["id"])
     first = Viewer(live_stack.ws_base, run.pk, bearer(key))
-    await first.connect()
-    await database_sync_to_async(live_stack.queue)(run.pk)
     await first.follow(lambda v: len(v.events) > 50)
     late = Viewer(live_stack.ws_base, run.pk, bearer(key))  # joins mid-run
     flaky = Viewer(live_stack.ws_base, run.pk, bearer(key))
