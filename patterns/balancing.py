@@ -2,8 +2,10 @@
 
 Each algorithm picks one index out of `cands` (the indices of the targets the
 balancer may use now, in target order) for a request, using the balancer's
-per-target `inflight` counts where it needs them, and can say why in words a
-learner reads (`explain`, called only when events are recorded).
+per-target `inflight` counts where it needs them, and leaves in `note` what
+else a reason needs. `explain` says why in words a learner reads; it is
+called only when events are turned into dicts, from the loads as they were at
+the pick, so recording costs little on the hot path.
 """
 
 from __future__ import annotations
@@ -20,16 +22,44 @@ if TYPE_CHECKING:
 VIRTUAL_NODES = 160  # points per target on a hash ring (as ketama)
 
 
+class Pick:
+    """What an `lb.pick` event needs, captured at the pick and expanded later."""
+
+    __slots__ = ("algorithm", "names", "cands", "loads", "index", "session", "note")
+
+    def __init__(self, algorithm: Algorithm, cands: list[int], loads: list[int], index: int,
+                 session: str, note: object):
+        self.algorithm = algorithm
+        self.names = algorithm.lb.names
+        self.cands = cands
+        self.loads = loads
+        self.index = index
+        self.session = session
+        self.note = note
+
+    @property
+    def chosen(self) -> str:
+        return self.names[self.index]
+
+    def candidates(self) -> list[dict[str, object]]:
+        names = self.names
+        return [{"target": names[c], "load": n} for c, n in zip(self.cands, self.loads)]
+
+    def reason(self) -> str:
+        return self.algorithm.explain(self)
+
+
 class Algorithm:
     name = ""
 
     def __init__(self, lb: LoadBalancer):
         self.lb = lb
+        self.note: object = None
 
     def pick(self, cands: list[int], req: Request) -> int:
         raise NotImplementedError
 
-    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+    def explain(self, v: Pick) -> str:
         return self.name.replace("_", " ")
 
     def changed(self) -> None:
@@ -48,8 +78,8 @@ class RoundRobin(Algorithm):
         self.turn += 1
         return i
 
-    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
-        return f"round robin: {self.lb.names[chosen]} was next in turn"
+    def explain(self, v: Pick) -> str:
+        return f"round robin: {v.chosen} was next in turn"
 
 
 class WeightedRoundRobin(Algorithm):
@@ -78,10 +108,10 @@ class WeightedRoundRobin(Algorithm):
         current[best] = best_w - total
         return best
 
-    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
-        lb = self.lb
-        parts = ", ".join(f"{lb.names[i]} weight {lb.weights[i]:g}" for i in cands)
-        return f"smooth weighted round robin: {lb.names[chosen]} had the highest running score ({parts})"
+    def explain(self, v: Pick) -> str:
+        weights = self.lb.weights
+        parts = ", ".join(f"{v.names[i]} weight {weights[i]:g}" for i in v.cands)
+        return f"smooth weighted round robin: {v.chosen} had the highest running score ({parts})"
 
 
 class LeastConnections(Algorithm):
@@ -110,12 +140,15 @@ class LeastConnections(Algorithm):
         self.turn = pos + 1
         return best
 
-    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
-        lb = self.lb
-        others = sorted((i for i in cands if i != chosen), key=lambda i: (lb.inflight[i], i))
-        rest = "; ".join(f"{lb.names[i]} had {lb.inflight[i]}" for i in others[:3])
-        tail = f"; {rest}" if rest else ""
-        return f"least connections: {lb.names[chosen]} had {lb.inflight[chosen]} in flight{tail}"
+    def explain(self, v: Pick) -> str:
+        mine = v.loads[v.cands.index(v.index)]
+        others = [n for c, n in zip(v.cands, v.loads, strict=True) if c != v.index]
+        if not others:
+            return f"least connections: {v.chosen} had {mine} in flight (the only target)"
+        low, high = min(others), max(others)
+        spread = f"{low}" if low == high else f"{low} to {high}"
+        tie = " (tied, taken round robin)" if low == mine else ""
+        return f"least connections: {v.chosen} had {mine} in flight{tie}; the others had {spread}"
 
 
 class Sticky(Algorithm):
@@ -127,27 +160,28 @@ class Sticky(Algorithm):
         super().__init__(lb)
         self.turn = 0
         self.bound: dict[str, int] = {}
-        self.why = ""
 
     def pick(self, cands: list[int], req: Request) -> int:
         lb = self.lb
         i = self.bound.get(req.session)
         if i is not None and lb.usable[i]:
-            self.why = "same target as before"
+            self.note = None
             return i
         was = i
         i = cands[self.turn % len(cands)]
         self.turn += 1
         self.bound[req.session] = i
-        self.why = (
-            "new session, placed round robin"
-            if was is None
-            else f"{lb.names[was]} is marked down, session moved"
-        )
+        self.note = ("new", was)
         return i
 
-    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
-        return f"sticky session {req.session}: {self.lb.names[chosen]} ({self.why})"
+    def explain(self, v: Pick) -> str:
+        if v.note is None:
+            why = "same target as before"
+        elif v.note[1] is None:
+            why = "new session, placed round robin"
+        else:
+            why = f"{v.names[v.note[1]]} is marked down, session moved"
+        return f"sticky session {v.session}: {v.chosen} ({why})"
 
 
 class ConsistentHash(Algorithm):
@@ -185,10 +219,10 @@ class ConsistentHash(Algorithm):
         k = bisect(self.ring, h)
         return self.owner[k if k < len(self.owner) else 0]
 
-    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
+    def explain(self, v: Pick) -> str:
         return (
-            f"{self.name.replace('_', ' ')}: session {req.session} hashes onto "
-            f"{self.lb.names[chosen]}'s arc of the ring ({len(cands)} targets)"
+            f"{self.name.replace('_', ' ')}: session {v.session} hashes onto "
+            f"{v.chosen}'s arc of the ring ({len(v.cands)} targets)"
         )
 
 
@@ -202,8 +236,8 @@ class Random(Algorithm):
     def pick(self, cands: list[int], req: Request) -> int:
         return cands[int(self.lb.rng.random() * len(cands))]
 
-    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
-        return f"random: {self.lb.names[chosen]} drawn uniformly from {len(cands)} targets"
+    def explain(self, v: Pick) -> str:
+        return f"random: {v.chosen} drawn uniformly from {len(v.cands)} targets"
 
 
 class PowerOfTwo(Algorithm):
@@ -211,14 +245,10 @@ class PowerOfTwo(Algorithm):
 
     name = "power_of_two"
 
-    def __init__(self, lb: LoadBalancer):
-        super().__init__(lb)
-        self.other = -1
-
     def pick(self, cands: list[int], req: Request) -> int:
         n = len(cands)
         if n == 1:
-            self.other = -1
+            self.note = None
             return cands[0]
         r = self.lb.rng.random
         a = int(r() * n)
@@ -229,17 +259,18 @@ class PowerOfTwo(Algorithm):
         inflight = self.lb.inflight
         if inflight[j] < inflight[i]:
             i, j = j, i
-        self.other = j
+        self.note = j
         return i
 
-    def explain(self, cands: list[int], chosen: int, req: Request) -> str:
-        lb = self.lb
-        if self.other < 0:
-            return f"power of two: {lb.names[chosen]} is the only target"
-        o = self.other
+    def explain(self, v: Pick) -> str:
+        if v.note is None:
+            return f"power of two: {v.chosen} is the only target"
+        load = dict(zip(v.cands, v.loads, strict=True))
+        o = v.note
+        assert isinstance(o, int)
         return (
-            f"power of two: drew {lb.names[chosen]} ({lb.inflight[chosen]} in flight) and "
-            f"{lb.names[o]} ({lb.inflight[o]} in flight); took the less busy"
+            f"power of two: drew {v.chosen} ({load[v.index]} in flight) and "
+            f"{v.names[o]} ({load[o]} in flight); took the less busy"
         )
 
 

@@ -17,7 +17,7 @@ import math
 from typing import Any
 
 from patterns import faults
-from patterns.events import METRICS_INTERVAL_MS, to_dict
+from patterns.events import METRICS_INTERVAL_MS, to_dicts
 from patterns.kernel import URGENT, Kernel
 from patterns.nodes import KINDS, OUTCOMES, Node, Request
 from patterns.stats import Histogram
@@ -81,7 +81,7 @@ class Simulation:
         if outcome == 0:
             self.latency.add(latency)
         if self.log is not None:
-            self.log.append(("request.done", now, req.id, req.origin, round(latency, 6), OUTCOMES[outcome]))
+            self.log.append(("request.done", now, req.id, req.origin, latency, OUTCOMES[outcome]))
         if not self.emitters and not self.outstanding:
             self._check_done()
 
@@ -155,7 +155,7 @@ class Simulation:
         if not log:
             return []
         seq = self.seq
-        events = [to_dict(seq + k, record) for k, record in enumerate(log)]
+        events = to_dicts(seq, log)
         self.seq = seq + len(log)
         log.clear()
         return events

@@ -54,13 +54,42 @@ class Event(TypedDict, total=False):
     type: str
 
 
+def _builder(kind: str) -> Any:
+    """A function `(seq, record) -> dict` for one type, written out as a dict literal.
+
+    Built once per type from FIELDS: a literal is several times faster than
+    filling a dict in a loop, and this runs once per recorded event.
+    """
+    names = FIELDS[kind]
+    items = ", ".join(f"{name!r}: r[{k + 2}]" for k, name in enumerate(names))
+    source = f"lambda seq, r: {{'seq': seq, 't': r[1], 'type': {kind!r}, {items}}}"
+    return eval(source)  # noqa: S307 - built from the constant FIELDS above
+
+
+_BUILDERS = {kind: _builder(kind) for kind in FIELDS}
+
+
+def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
+    # r[6] and r[7] are the same balancing.Pick, captured at the pick.
+    return {"seq": seq, "t": r[1], "type": "lb.pick", "req": r[2], "lb": r[3], "session": r[4],
+            "chosen": r[5], "candidates": r[6].candidates(), "reason": r[7].reason()}
+
+
+def _fault(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
+    # The fault object is spread into the event, as applied.
+    return {"seq": seq, "t": r[1], "type": "fault", **r[2]}
+
+
+_BUILDERS["lb.pick"] = _lb_pick
+_BUILDERS["fault"] = _fault
+
+
 def to_dict(seq: int, record: tuple[Any, ...]) -> dict[str, Any]:
     """Build the event dict of a logged tuple `(type, t, field values...)`."""
-    kind = record[0]
-    event: dict[str, Any] = {"seq": seq, "t": round(record[1], 6), "type": kind}
-    for name, value in zip(FIELDS[kind], record[2:], strict=True):
-        event[name] = value
-    if kind == "fault":
-        # The fault object is spread into the event, as applied.
-        event.update(event.pop("fault"))
-    return event
+    return _BUILDERS[record[0]](seq, record)  # type: ignore[no-any-return]
+
+
+def to_dicts(first_seq: int, records: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Build the event dicts of a batch of logged tuples, numbered from `first_seq`."""
+    builders = _BUILDERS
+    return [builders[r[0]](first_seq + k, r) for k, r in enumerate(records)]

@@ -28,29 +28,31 @@ NORMAL = 1
 class Kernel:
     """A clock and a heap of callbacks to call at given simulated times."""
 
-    __slots__ = ("now", "stopped", "_heap", "_seq")
+    __slots__ = ("now", "stopped", "heap", "counter")
 
     def __init__(self) -> None:
         self.now: float = 0.0
         self.stopped = False
-        self._heap: list[tuple[float, int, int, Callback, Any, Any]] = []
-        self._seq = itertools.count()
+        # Public so that the hottest paths may push entries themselves:
+        # `heappush(kernel.heap, (t, NORMAL, next(kernel.counter), fn, a, b))`.
+        self.heap: list[tuple[float, int, int, Callback, Any, Any]] = []
+        self.counter = itertools.count()
 
     def at(self, t: float, fn: Callback, a: Any = None, b: Any = None, prio: int = NORMAL) -> None:
         """Call `fn(a, b)` at simulated time `t` (never earlier than now)."""
-        heappush(self._heap, (t, prio, next(self._seq), fn, a, b))
+        heappush(self.heap, (t, prio, next(self.counter), fn, a, b))
 
     def after(self, delay: float, fn: Callback, a: Any = None, b: Any = None) -> None:
         """Call `fn(a, b)` `delay` ms from now."""
-        heappush(self._heap, (self.now + delay, NORMAL, next(self._seq), fn, a, b))
+        heappush(self.heap, (self.now + delay, NORMAL, next(self.counter), fn, a, b))
 
     def peek(self) -> float:
         """The time of the next entry, or infinity when nothing is scheduled."""
-        return self._heap[0][0] if self._heap else float("inf")
+        return self.heap[0][0] if self.heap else float("inf")
 
     def run(self, until: float) -> None:
         """Call every entry due at or before `until`, in order, unless stopped."""
-        heap = self._heap
+        heap = self.heap
         pop = heappop
         while heap and heap[0][0] <= until:
             t, _, _, fn, a, b = pop(heap)
@@ -63,13 +65,13 @@ class Kernel:
 
     def step(self) -> None:
         """Call every entry of the next instant that has anything scheduled."""
-        if self._heap:
-            t = self._heap[0][0]
-            heap = self._heap
+        if self.heap:
+            t = self.heap[0][0]
+            heap = self.heap
             while heap and heap[0][0] == t and not self.stopped:
                 _, _, _, fn, a, b = heappop(heap)
                 self.now = t
                 fn(a, b)
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self.heap)

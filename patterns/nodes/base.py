@@ -76,7 +76,7 @@ class Link:
         kernel = self.kernel
         if self.log is not None:
             now = kernel.now
-            self.log.append(("msg.send", now, req.id, self.source, self.target.name, round(now + lat, 6)))
+            self.log.append(("msg.send", now, req.id, self.source, self.target.name, now + lat))
         if lat:
             kernel.at(kernel.now + lat, self._arrive, req, reply)
         else:
@@ -92,7 +92,7 @@ class Link:
             now = kernel.now
             if log is not None:
                 # The answer comes from the receiver, named as it was called.
-                log.append(("msg.send", now, req.id, self.target.name, source, round(now + lat, 6)))
+                log.append(("msg.send", now, req.id, self.target.name, source, now + lat))
             kernel.at(now + lat, reply, req, outcome)
 
         self.target.accept(req, back, self.op)

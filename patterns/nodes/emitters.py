@@ -11,9 +11,12 @@ its way fails it.
 from __future__ import annotations
 
 import random
+from heapq import heappush
+from math import log
 from typing import TYPE_CHECKING, Any
 
 from patterns.distributions import stable_hash
+from patterns.kernel import NORMAL
 from patterns.nodes.base import OK, Node, Request, register
 
 if TYPE_CHECKING:
@@ -42,7 +45,7 @@ class Client(Node):
         self.schedule_next()
 
     def schedule_next(self) -> None:
-        gap = self.rng.expovariate(1.0) * self.gap_ms if self.poisson else self.gap_ms
+        gap = -log(1.0 - self.rng.random()) * self.gap_ms if self.poisson else self.gap_ms
         t = self.kernel.now + gap
         if t >= self.until or (self.cap is not None and self.emitted >= self.cap) or not self.calls:
             self.sim.emitter_done()
@@ -50,15 +53,23 @@ class Client(Node):
         self.kernel.at(t, self.emit, None, None)
 
     def emit(self, _a: object, _b: object) -> None:
+        # Once per request: kept flat (Simulation.open and schedule_next inlined).
         sim = self.sim
-        self.emitted += 1
+        now = self.kernel.now
+        n = self.emitted = self.emitted + 1
+        random = self.rng.random
         sessions = self.sessions
-        session = sessions[int(self.rng.random() * len(sessions))]
-        req = Request(sim.next_id, self.id, self.kernel.now, session, self.salt ^ self.emitted, self.sync)
-        sim.next_id += 1
-        sim.open(req)
+        rid = sim.next_id
+        sim.next_id = rid + 1
+        req = Request(rid, self.id, now, sessions[int(random() * len(sessions))], self.salt ^ n, self.sync)
+        sim.started += 1
+        sim.outstanding[rid] = req
         self.calls[0].call(req, self.answer)
-        self.schedule_next()
+        t = now + (-log(1.0 - random()) * self.gap_ms if self.poisson else self.gap_ms)
+        if t >= self.until or (self.cap is not None and n >= self.cap):
+            self.sim.emitter_done()
+            return
+        heappush(self.kernel.heap, (t, NORMAL, next(self.kernel.counter), self.emit, None, None))
 
     def answer(self, req: Request, outcome: int) -> None:
         if req.done:

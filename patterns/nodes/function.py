@@ -34,6 +34,9 @@ class Function(Service):
             inst.queue = self.shared()
             inst.queue_limit = None
 
+    def autoscale_on(self, spec: dict[str, Any]) -> bool:
+        return True  # functions always watch for idle instances
+
     def initial_instances(self) -> int:
         return int(self.spec.get("instances", 0))
 
@@ -105,7 +108,6 @@ class Function(Service):
             job.inst = inst
             if inst.crashed:
                 inst.failed += 1
-                self.failed += 1
                 job.reply(job.req, 1)
             else:
                 inst.begin(job)

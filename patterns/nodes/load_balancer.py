@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from patterns.balancing import ALGORITHMS
+from patterns.balancing import ALGORITHMS, Pick
 from patterns.distributions import stable_hash
 from patterns.nodes.base import FAILED, Link, Node, Reply, Request, Target, register
 
@@ -52,7 +52,7 @@ class LoadBalancer(Node):
         self.local: list[int] = []
         self.downstream: list[tuple[Node, dict[str, Any]]] = []
         self.in_flight = 0
-        self.completed_since = 0
+        self.done_at_snapshot = 0
         self.processed = 0
         self.failed = 0
 
@@ -119,12 +119,11 @@ class LoadBalancer(Node):
         i = self.algorithm.pick(cands, req)
         inflight = self.inflight
         if self.log is not None:
-            names = self.names
-            self.log.append((
-                "lb.pick", self.kernel.now, req.id, self.id, req.session, names[i],
-                [{"target": names[c], "load": inflight[c]} for c in cands],
-                self.algorithm.explain(cands, i, req),
-            ))
+            # Loads as they are now; the dicts and the reason are built later, per batch.
+            pick = Pick(self.algorithm, cands, [inflight[c] for c in cands], i, req.session,
+                        self.algorithm.note)
+            self.log.append(("lb.pick", self.kernel.now, req.id, self.id, req.session,
+                             self.names[i], pick, pick))
         inflight[i] += 1
         self.picks[i] += 1
         self.in_flight += 1
@@ -132,7 +131,6 @@ class LoadBalancer(Node):
         def back(req: Request, outcome: int) -> None:
             inflight[i] -= 1
             self.in_flight -= 1
-            self.completed_since += 1
             self.processed += 1
             reply(req, outcome)
 
@@ -184,8 +182,8 @@ class LoadBalancer(Node):
                 self.log.append(("instance.up", self.kernel.now, self.id, reason))
 
     def snapshot(self) -> dict[str, Any]:
-        done = self.completed_since
-        self.completed_since = 0
+        done = self.processed - self.done_at_snapshot
+        self.done_at_snapshot = self.processed
         return {
             "in_flight": self.in_flight,
             "queued": 0,

@@ -20,7 +20,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from patterns.distributions import draw, sampler, stable_hash
+from heapq import heappush
+
+from patterns.distributions import M64, draw, sampler, stable_hash
+from patterns.kernel import NORMAL
 from patterns.nodes.base import FAILED, OK, REJECTED, Node, Reply, Request, Target, register
 
 if TYPE_CHECKING:
@@ -36,7 +39,7 @@ STOPPED = "stopped"
 class Job:
     """One request being handled by one instance."""
 
-    __slots__ = ("req", "reply", "op", "inst", "epoch", "step", "started", "errors")
+    __slots__ = ("req", "reply", "op", "inst", "epoch", "step", "errors")
 
     def __init__(self, req: Request, reply: Reply, op: str, inst: Instance):
         self.req = req
@@ -45,7 +48,6 @@ class Job:
         self.inst = inst
         self.epoch = inst.epoch
         self.step = 0
-        self.started = 0.0
         self.errors = False  # True once it is on the node's error edges
 
     def answer(self, req: Request, outcome: int) -> None:
@@ -85,26 +87,29 @@ class Instance(Target):
         self.area = 0.0  # integral of busy workers over time (worker-ms)
         self.last = self.kernel.now
         self.idle_token = 0  # functions: invalidates an idle-stop check
+        self.idle_hook = node.idle_hook  # called when the instance runs out of work
+        self.heap = node.kernel.heap
+        self.counter = node.kernel.counter
         self.up_from: float | None = self.kernel.now  # serving since, or None
         self.up_ms = 0.0  # time spent serving before up_from
 
     # -- the request path ------------------------------------------------
+    # The common path (accept, begin, worked, finish) is written flat, with
+    # the kernel's heap used directly: it runs once per request per node.
     def accept(self, req: Request, reply: Reply, op: str) -> None:
-        if self.crashed or self.state == STOPPED:
+        if self.crashed or self.state is STOPPED:
             self.failed += 1
-            self.node.failed += 1
             if self.log is not None:
                 self.log.append(("node.fail", self.kernel.now, req.id, self.node.id, self.name, "instance is down"))
             reply(req, FAILED)
             return
         job = Job(req, reply, op, self)
-        if self.busy < self.workers and self.state == UP:
+        if self.busy < self.workers and self.state is UP:
             self.begin(job)
             return
         queue = self.queue
         if self.queue_limit is not None and len(queue) >= self.queue_limit:
             self.rejected += 1
-            self.node.rejected += 1
             if self.log is not None:
                 self.log.append(("node.reject", self.kernel.now, req.id, self.node.id, self.name))
             reply(req, REJECTED)
@@ -115,22 +120,26 @@ class Instance(Target):
 
     def begin(self, job: Job) -> None:
         """A worker takes `job`."""
-        kernel = self.kernel
-        now = kernel.now
-        self.area += self.busy * (now - self.last)
+        now = self.kernel.now
+        busy = self.busy
+        self.area += busy * (now - self.last)
         self.last = now
-        self.busy += 1
+        self.busy = busy + 1
         self.active.add(job)
         job.inst = self
-        job.started = now
         job.epoch = self.epoch
         node = self.node
         req = job.req
-        req.n += 1
-        ms = node.work_time(draw(req.key, node.salt, req.n), job.op) * self.slow * node.slow
+        n = req.n = req.n + 1
+        # distributions.draw, inlined
+        z = (req.key ^ node.salt) + n * 0x9E3779B97F4A7C15 & M64
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
+        u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
+        ms = node.work_time(u, job.op) * self.slow * node.slow
         if self.log is not None:
             self.log.append(("node.start", now, req.id, node.id, self.name))
-        kernel.at(now + ms, self.worked, job, None)
+        heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.worked, job, None))
 
     def worked(self, job: Job, _: object) -> None:
         if job.epoch != self.epoch:
@@ -142,7 +151,10 @@ class Instance(Target):
             if draw(req.key, node.salt, req.n) < node.failure_rate:
                 self.fail(job, FAILED, "failure rate")
                 return
-        self.next_call(job)
+        if node.calls:
+            self.next_call(job)
+        else:
+            self.finish(job, OK)
 
     def next_call(self, job: Job) -> None:
         links = self.node.errors if job.errors else self.node.calls
@@ -156,7 +168,6 @@ class Instance(Target):
     def fail(self, job: Job, outcome: int, reason: str) -> None:
         node = self.node
         self.failed += 1
-        node.failed += 1
         if self.log is not None:
             self.log.append(("node.fail", self.kernel.now, job.req.id, node.id, self.name, reason))
         if node.errors and not job.errors:
@@ -167,35 +178,35 @@ class Instance(Target):
         self.finish(job, outcome)
 
     def finish(self, job: Job, outcome: int) -> None:
-        """Answer the caller and free the worker."""
+        """Free the worker, answer the caller, take the next queued job."""
         req = job.req
-        node = self.node
+        now = self.kernel.now
         if outcome == OK:
             self.processed += 1
-            node.processed += 1
-            node.completed_since += 1
             if self.log is not None:
-                self.log.append(("node.finish", self.kernel.now, req.id, node.id, self.name))
-            if not req.sync and not node.calls:
-                node.sim.branch_end(req)
-        self.release(job)
-        job.reply(req, outcome)
-        self.pull()
-
-    def release(self, job: Job) -> None:
-        now = self.kernel.now
-        self.area += self.busy * (now - self.last)
+                self.log.append(("node.finish", now, req.id, self.node.id, self.name))
+            if not req.sync and not self.node.calls:
+                self.node.sim.branch_end(req)
+        busy = self.busy
+        self.area += busy * (now - self.last)
         self.last = now
-        self.busy -= 1
+        self.busy = busy - 1
         self.active.discard(job)
+        job.reply(req, outcome)
+        queue = self.queue
+        if queue:
+            if self.busy < self.workers and self.state is UP and not self.crashed:
+                self.begin(queue.popleft())
+        elif not self.busy and self.idle_hook is not None:
+            self.idle_hook(self)
 
     def pull(self) -> None:
-        """Give a free worker the next queued job, or note that the instance is idle."""
+        """Give free workers queued jobs, or report the instance idle."""
         queue = self.queue
-        if queue and self.busy < self.workers and self.state == UP and not self.crashed:
+        while queue and self.busy < self.workers and self.state is UP and not self.crashed:
             self.begin(queue.popleft())
-        elif not self.busy:
-            self.node.idle(self)
+        if not self.busy and self.idle_hook is not None:
+            self.idle_hook(self)
 
     # -- faults and membership ----------------------------------------------
     def crash(self, reason: str) -> None:
@@ -230,10 +241,7 @@ class Instance(Target):
         self.last = self.kernel.now
         if self.log is not None:
             self.log.append(("instance.up", self.kernel.now, self.name, reason))
-        while self.queue and self.busy < self.workers and self.state == UP:
-            self.begin(self.queue.popleft())
-        if not self.busy:
-            self.node.idle(self)
+        self.pull()
 
     def alive(self) -> bool:
         return not self.crashed and self.state in (UP, DRAINING)
@@ -282,10 +290,10 @@ class Service(Node):
         self.zone_list: list[str] = list(spec.get("zones") or [])
         self.sample = sampler(spec.get("service_time", 10))
         self.slow = 1.0
-        self.processed = 0
-        self.failed = 0
-        self.rejected = 0
-        self.completed_since = 0
+        self.failed = 0  # refused at the node itself (no instance running)
+        self.rejected = 0  # rejected at the node itself (a shared queue full)
+        self.done_at_snapshot = 0
+        self.idle_hook: Callable[[Instance], None] | None = self.idle if self.autoscale_on(spec) else None
         self.all: list[Instance] = []  # every instance ever, by index
         self.members: list[Instance] = []  # instances taking new work
         self.watchers: list[Callable[[], None]] = []
@@ -296,6 +304,9 @@ class Service(Node):
         self.last_sample_t = 0.0
         for _ in range(self.initial_instances()):
             self.add_instance(UP)
+
+    def autoscale_on(self, spec: dict[str, Any]) -> bool:
+        return bool(spec.get("autoscale"))
 
     def initial_instances(self) -> int:
         return int(self.spec.get("instances", 1))
@@ -354,7 +365,7 @@ class Service(Node):
 
     def idle(self, inst: Instance) -> None:
         """An instance has nothing left to do."""
-        if inst.state == DRAINING:
+        if inst.state is DRAINING and not inst.busy and not inst.queue:
             self.set_state(inst, STOPPED, "autoscale: drained")
 
     def start(self) -> None:
@@ -437,8 +448,9 @@ class Service(Node):
         util = (area - getattr(self, "snap_area", 0.0)) / (span * workers) if span > 0 else 0.0
         self.snap_t = now
         self.snap_area = area
-        done = self.completed_since
-        self.completed_since = 0
+        processed = sum(i.processed for i in self.all)
+        done = processed - self.done_at_snapshot
+        self.done_at_snapshot = processed
         queued = sum(len(i.queue) for i in self.all) if not self.shared_queue else len(self.all[0].queue) if self.all else 0
         return {
             "in_flight": sum(i.busy for i in self.all) + queued,
@@ -453,9 +465,9 @@ class Service(Node):
         total_area = sum(i.utilization_area() for i in ever)
         capacity = sum(i.serving_ms() for i in ever) * self.concurrency
         return {
-            "processed": self.processed,
-            "failed": self.failed,
-            "rejected": self.rejected,
+            "processed": sum(i.processed for i in ever),
+            "failed": self.failed + sum(i.failed for i in ever),
+            "rejected": self.rejected + sum(i.rejected for i in ever),
             "utilization": _ratio(total_area, capacity),
             "queue_max": max((i.queue_max for i in ever), default=0),
             "instances": {

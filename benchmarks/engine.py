@@ -1,0 +1,153 @@
+"""Our engine against SimPy 4.1.2 on the same model, in one process run.
+
+The model: Poisson arrivals into a balancer in front of 8 single-worker
+servers with exponential service times, four of them twice as slow as the
+others (mean 10 ms and 20 ms), at 320 requests/s (80% load on a slow server
+under round robin). Algorithms: round robin, least connections, power of two.
+Edges have no latency, as in the SimPy model. Prints requests/s for each
+engine and our ratio to SimPy, with our event recording off and on (on:
+every event built into a dict, in batches of one simulated second, as the
+web runner does), and the process's peak RSS.
+
+    .venv/bin/python benchmarks/engine.py [--requests N] [--only-ours]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from patterns import Simulation  # noqa: E402
+
+RATE = 320.0  # requests per second
+FAST_MS, SLOW_MS = 10.0, 20.0
+ALGORITHMS = ("round_robin", "least_connections", "power_of_two")
+
+
+def document(algorithm: str, requests: int) -> dict[str, Any]:
+    service = {"kind": "service", "instances": 4, "concurrency": 1}
+    return {
+        "version": 1,
+        "seed": 7,
+        "duration_ms": requests / RATE * 1000 * 2,
+        "nodes": [
+            {"id": "users", "kind": "client", "rate": RATE, "requests": requests},
+            {"id": "lb", "kind": "load_balancer", "algorithm": algorithm},
+            {**service, "id": "fast", "service_time": {"dist": "exponential", "mean_ms": FAST_MS}},
+            {**service, "id": "slow", "service_time": {"dist": "exponential", "mean_ms": SLOW_MS}},
+        ],
+        "edges": [
+            {"from": "users", "to": "lb", "latency_ms": 0},
+            {"from": "lb", "to": "fast", "latency_ms": 0},
+            {"from": "lb", "to": "slow", "latency_ms": 0},
+        ],
+    }
+
+
+def ours(algorithm: str, requests: int, record: bool) -> tuple[float, float]:
+    sim = Simulation(document(algorithm, requests), record=record)
+    start = time.perf_counter()
+    if record:
+        while not sim.done:
+            sim.advance(sim.now + 1000.0)
+        summary = sim.summary()
+    else:
+        summary = sim.run()
+    elapsed = time.perf_counter() - start
+    assert summary["requests"]["completed"] == requests, summary["requests"]
+    return elapsed, summary["latency_ms"]["mean"]
+
+
+def simpy_model(algorithm: str, requests: int) -> tuple[float, float]:
+    import simpy
+
+    env = simpy.Environment()
+    rng = random.Random(7)
+    servers = [simpy.Resource(env, capacity=1) for _ in range(8)]
+    means = [FAST_MS] * 4 + [SLOW_MS] * 4
+    inflight = [0] * 8
+    state = {"turn": 0, "total": 0.0, "done": 0}
+
+    def pick() -> int:
+        if algorithm == "round_robin":
+            i = state["turn"] % 8
+            state["turn"] += 1
+            return i
+        if algorithm == "least_connections":
+            start = state["turn"] % 8
+            best = start
+            for k in range(1, 8):
+                j = (start + k) % 8
+                if inflight[j] < inflight[best]:
+                    best = j
+            state["turn"] = best + 1
+            return best
+        a = rng.randrange(8)
+        b = rng.randrange(7)
+        if b >= a:
+            b += 1
+        return a if inflight[a] <= inflight[b] else b
+
+    def request(i: int) -> Any:
+        t0 = env.now
+        inflight[i] += 1
+        with servers[i].request() as slot:
+            yield slot
+            yield env.timeout(rng.expovariate(1.0 / means[i]))
+        inflight[i] -= 1
+        state["total"] += env.now - t0
+        state["done"] += 1
+
+    def arrivals() -> Any:
+        for _ in range(requests):
+            yield env.timeout(rng.expovariate(RATE / 1000.0))
+            env.process(request(pick()))
+
+    env.process(arrivals())
+    start = time.perf_counter()
+    env.run()
+    elapsed = time.perf_counter() - start
+    assert state["done"] == requests
+    return elapsed, state["total"] / requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200_000)
+    parser.add_argument("--only-ours", action="store_true", help="skip SimPy (for the memory run)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each measurement; the fastest counts (the machine is shared)")
+    args = parser.parse_args()
+    n = args.requests
+
+    def best(run: Any, *a: Any) -> tuple[float, float]:
+        results = [run(*a) for _ in range(args.repeat)]
+        return min(results)
+
+    print(f"{n} requests per run, best of {args.repeat}; 8 servers (4 at {FAST_MS:g} ms, 4 at {SLOW_MS:g} ms), {RATE:g} req/s")
+    print(f"{'algorithm':<18} {'engine':<16} {'req/s':>10} {'mean ms':>9} {'vs SimPy':>9}")
+    for algorithm in ALGORITHMS:
+        base = None
+        if not args.only_ours:
+            t, mean = best(simpy_model, algorithm, n)
+            base = n / t
+            print(f"{algorithm:<18} {'simpy 4.1.2':<16} {base:>10,.0f} {mean:>9.2f} {'1.00x':>9}")
+        for record in (False, True):
+            t, mean = best(ours, algorithm, n, record)
+            rate = n / t
+            ratio = f"{rate / base:.2f}x" if base else "-"
+            label = "ours, recording" if record else "ours, no record"
+            print(f"{algorithm:<18} {label:<16} {rate:>10,.0f} {mean:>9.2f} {ratio:>9}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
