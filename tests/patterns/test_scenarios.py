@@ -59,7 +59,7 @@ def test_it_loads_every_scenario(slug: str) -> None:
     assert scenario.name and scenario.name == doc["name"]
     assert scenario.pattern == doc["pattern"]
     sentences = scenario.description.count(". ") + 1
-    assert 2 <= sentences <= 5, scenario.description
+    assert 2 <= sentences <= 4, scenario.description
 
 
 @pytest.mark.parametrize("slug", SLUGS)
