@@ -5,19 +5,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKER_CONCURRENCY ?= 2
 
 .PHONY: run test setup worker lint bench clean
 
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_scenarios
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@if [ -n "$$REDIS_URL" ]; then \
-	  echo "REDIS_URL set: starting a Celery worker beside the web server"; \
-	  $(VENV)/bin/celery -A playground worker --loglevel=info --concurrency=2 & \
-	  trap 'kill %1' EXIT; \
+	  echo "REDIS_URL is set: runs go to a Celery worker started beside the web server"; \
+	  $(VENV)/bin/celery -A playground worker --loglevel=info --concurrency=$(WORKER_CONCURRENCY) & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  trap 'exit 130' INT; trap 'exit 143' TERM; \
 	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) playground.asgi:application; \
 	else \
-	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) playground.asgi:application; \
+	  exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) playground.asgi:application; \
 	fi
 
 test: setup

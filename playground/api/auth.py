@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 from django.utils import timezone
@@ -54,10 +55,22 @@ class CallerAuth(HttpAuthBase):
         header = request.headers.get("Authorization")
         if header:
             return Caller(user=self._token_user(request, header), request=request, via_token=True)
-        if request.method not in SAFE_METHODS and not getattr(request, "_ninja_csrf_exempt", False):
-            if check_csrf(request) is not None:
-                raise ApiError.one(403, "X-CSRFToken", "CSRF token missing or incorrect: send the csrftoken cookie's value in the X-CSRFToken header")
+        if self._needs_csrf(request) and check_csrf(request) is not None:
+            raise ApiError.one(
+                403, "X-CSRFToken", "CSRF token missing or incorrect: send the csrftoken cookie's value in the X-CSRFToken header"
+            )
         return Caller(user=request.user, request=request)
+
+    @staticmethod
+    def _needs_csrf(request: HttpRequest) -> bool:
+        """A write riding on a session cookie must prove it comes from our pages.
+
+        A request with no session cookie carries no ambient credentials to abuse,
+        so a script may start a scenario run with a plain POST.
+        """
+        if request.method in SAFE_METHODS or getattr(request, "_ninja_csrf_exempt", False):
+            return False
+        return bool(request.user.is_authenticated) or settings.SESSION_COOKIE_NAME in request.COOKIES
 
     def _token_user(self, request: HttpRequest, header: str) -> AbstractBaseUser:
         scheme, _, key = header.strip().partition(" ")

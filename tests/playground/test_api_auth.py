@@ -88,3 +88,26 @@ def test_it_reads_with_a_session_without_csrf(owner, make_topology):
     client = Client(enforce_csrf_checks=True)
     client.login(username="owner", password=PASSWORD)
     assert client.get(f"/api/topologies/{topology.pk}").status_code == 200
+
+
+@pytest.fixture
+def scenario(db):
+    from playground.models import Scenario
+
+    return Scenario.objects.create(slug="small", name="Small", pattern="load-balancing", document=SMALL_DOCUMENT)
+
+
+def test_it_lets_a_cookieless_script_start_a_scenario_run_without_csrf(scenario):
+    """No session cookie means no ambient credentials to abuse: a plain POST may start a visitor's run."""
+    client = Client(enforce_csrf_checks=True)
+    assert ApiClient(client).post("/api/scenarios/small/runs").status_code == 201
+
+
+def test_it_refuses_a_visitor_session_write_without_the_csrf_token(scenario):
+    """Once a visitor has a session cookie, their writes need the CSRF token like anyone's."""
+    client = Client(enforce_csrf_checks=True)
+    api = ApiClient(client)
+    run_id = api.post("/api/scenarios/small/runs").json()["id"]
+    assert "sessionid" in client.cookies
+    response = api.post(f"/api/runs/{run_id}/control", {"action": "cancel"})
+    assert response.status_code == 403 and response.json()["errors"][0]["path"] == "X-CSRFToken"

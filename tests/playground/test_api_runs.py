@@ -189,3 +189,30 @@ def test_it_lists_the_callers_own_runs(owner_api, outsider_api, make_topology, r
     run = run_of(make_topology(PRIVATE))
     assert [r["id"] for r in owner_api.get("/api/runs").json()] == [run.pk]
     assert outsider_api.get("/api/runs").json() == []
+
+
+def test_it_hands_the_owners_controls_to_the_runner(owner_api, make_topology, run_of):
+    """pause, speed and cancel from whoever started the run reach the runner (stored for it, in order)."""
+    from playground.models import RunControl
+
+    run = run_of(make_topology(PRIVATE), status=Run.RUNNING)
+    for payload in ({"action": "pause"}, {"action": "speed", "speed": 10}, {"action": "cancel"}):
+        response = owner_api.post(f"/api/runs/{run.pk}/control", payload)
+        assert response.status_code == 200, response.content
+    controls = list(RunControl.objects.filter(run=run).values_list("action", "params"))
+    assert controls == [("pause", {}), ("speed", {"speed": 10.0}), ("cancel", {})]
+
+
+def test_it_cancels_a_queued_run_at_once(owner_api, make_topology, run_of):
+    """A run nobody has claimed yet is cancelled on the spot."""
+    run = run_of(make_topology(PRIVATE), status=Run.QUEUED)
+    body = owner_api.post(f"/api/runs/{run.pk}/control", {"action": "cancel"}).json()
+    assert body["status"] == "cancelled"
+
+
+def test_it_refuses_a_fault_on_a_node_the_run_does_not_have(owner_api, make_topology, run_of):
+    """A live fault is checked against the run's document by the engine; the refusal names the field."""
+    run = run_of(make_topology(PRIVATE), status=Run.RUNNING)
+    response = owner_api.post(f"/api/runs/{run.pk}/control", {"action": "fault", "fault": {"kind": "crash", "node": "ghost"}})
+    assert response.status_code == 400
+    assert any("node" in e["path"] for e in response.json()["errors"]), response.json()
