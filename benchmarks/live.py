@@ -207,7 +207,8 @@ def main() -> None:
         live = sum(n for _, lats, _ in out["viewers"] for _, n in lats)
         elapsed = max(t for _, _, t in out["viewers"]) - out["start"]
         print(
-            f"run {run.pk}: {run.status}, {total} events over {run.sim_time_ms / 1000:.1f} simulated s "
+            f"run {run.pk}: {run.status}, {total} events over "
+            f"{run.sim_time_ms / 1000:.1f} simulated s "
             f"({total / (run.sim_time_ms / 1000):.0f} events/s per viewer at speed 1)"
         )
         print(f"viewers: {args.viewers}; wall time {elapsed:.1f} s")
@@ -216,8 +217,9 @@ def main() -> None:
             f"{live} of them live (the rest caught up from the database)"
         )
         print(
-            f"emit-to-receipt latency ms: p50 {pct(lat, 50) * 1000:.1f}, p95 {pct(lat, 95) * 1000:.1f}, "
-            f"p99 {pct(lat, 99) * 1000:.1f}, max {max(lat) * 1000:.1f}  (mean {statistics.mean(lat) * 1000:.1f})"
+            f"emit-to-receipt latency ms: p50 {pct(lat, 50) * 1000:.1f}, "
+            f"p95 {pct(lat, 95) * 1000:.1f}, p99 {pct(lat, 99) * 1000:.1f}, "
+            f"max {max(lat) * 1000:.1f} (mean {statistics.mean(lat) * 1000:.1f})"
         )
         print(f"events lost: {lost}")
     finally:
