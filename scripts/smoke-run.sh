@@ -7,7 +7,9 @@
 # that the worker stops when the server does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-port=${SMOKE_PORT:-8765}
+# A free port unless told: another server may already sit on any fixed one.
+port=${SMOKE_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "smoke: port $port is already in use" >&2; exit 1; fi
 base="http://127.0.0.1:$port"
 work=$(mktemp -d)
 log="$work/make-run.log"
@@ -22,7 +24,7 @@ fail() { echo "smoke: $*" >&2; tail -n 60 "$log" >&2 || true; exit 1; }
 env_args=(-u DATABASE_URL -u REDIS_URL)
 if [ "${SMOKE_REDIS:-0}" = 1 ]; then
   command -v redis-server >/dev/null || fail "SMOKE_REDIS=1 needs redis-server"
-  redis_port=$((port + 1))
+  redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   setsid redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
   pids+=($!)
   env_args+=(REDIS_URL="redis://127.0.0.1:$redis_port/0")
