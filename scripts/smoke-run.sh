@@ -38,7 +38,9 @@ for _ in $(seq 1 600); do
   kill -0 $make_pid 2>/dev/null || fail "make run exited early"
   sleep 1
 done
-curl -fsS "$base/" | grep -qi "<html" || fail "the home page did not load"
+# Fetched whole, then searched: `curl | grep -q` fails under pipefail when grep stops reading early.
+home=$(curl -fsS "$base/") || fail "the home page did not load"
+grep -qi "<html" <<<"$home" || fail "the home page is not HTML"
 n=$(curl -fsS "$base/api/scenarios" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$n" -gt 0 ] || fail "no scenarios served"
 slug=$(curl -fsS "$base/api/scenarios" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["slug"])')
