@@ -32,7 +32,7 @@ const stage = new Stage($("#stage"), doc, { onSelect: (s) => select(s) });
 const charts = new Charts($("#charts"), (doc.nodes || []).filter((n) => POOL_KINDS.has(n.kind) || n.kind === "database").map((n) => n.id));
 const log = new EventLog($("#event-log"), { onPick: (e) => select({ node: e.lb, pick: e }) });
 
-window.playground = { state, events, get now() { return now; }, get mode() { return mode; }, get status() { return status; }, stage, seek: (t) => seek(t) };
+window.playground = { state, events, charts, get now() { return now; }, get mode() { return mode; }, get status() { return status; }, stage, seek: (t) => seek(t) };
 
 // ---- receiving events -------------------------------------------------------
 

@@ -163,8 +163,8 @@ def login(page, app: App, username: str) -> None:
     page.goto(f"{app.url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("form [type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form [type=submit]")
 
 
 def shot(page, name: str) -> Path:
