@@ -6,8 +6,9 @@ The web runner advances it in small steps (`advance`), injects faults
 no dict building at all; the summary is exact either way.
 
 A run emits until `duration_ms`, then drains: requests in flight finish or
-fail. If some are still in flight `DRAIN_LIMIT` after the end (a deadlock of
-calls, say), they are counted as timed out, so that started = completed +
+fail. If some are still in flight long after the end (`DRAIN_FACTOR` times
+the duration, and at least `DRAIN_MIN_MS`: a deadlock of calls, say), they
+are counted as timed out, so that started = completed +
 failed + rejected + timed_out always holds.
 """
 
@@ -23,8 +24,9 @@ from patterns.nodes import KINDS, OUTCOMES, Node, Request
 from patterns.stats import Histogram
 from patterns.topology import load
 
-# How long after `duration_ms` the drain may last, as a multiple of the duration.
-DRAIN_LIMIT = 10.0
+# How long after `duration_ms` the drain may last.
+DRAIN_FACTOR = 10.0
+DRAIN_MIN_MS = 600_000.0
 
 
 class Simulation:
@@ -61,7 +63,7 @@ class Simulation:
             self.kernel.at(float(fault.get("at_ms", 0)), self._fault, fault, None, URGENT)
         if record:
             self.kernel.at(METRICS_INTERVAL_MS, self._metrics, None, None)
-        limit = self.duration_ms * (1 + DRAIN_LIMIT)
+        limit = self.duration_ms + max(self.duration_ms * DRAIN_FACTOR, DRAIN_MIN_MS)
         self.kernel.at(limit, self._give_up, None, None)
         if self.emitters == 0:
             self._check_done()
