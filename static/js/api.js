@@ -52,8 +52,8 @@ export async function fetchEvents(runId, after = -1, onPage = () => {}, until = 
     if (!events.length) break;
     for (const e of events) all.push(e);
     cursor = events[events.length - 1].seq;
-    onPage(events, page.last_seq);
-    if (cursor >= until || (page.last_seq !== undefined && cursor >= page.last_seq)) break;
+    onPage(events);
+    if (cursor >= until) break; // last_seq is the last of this page, not of the run: go on until empty
   }
   return all;
 }

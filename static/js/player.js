@@ -63,7 +63,7 @@ export class Stage {
   buildBoxes() {
     const nodes = this.doc.nodes || [];
     // The editor's positions, spread out: run-view boxes are bigger and messages need room.
-    let boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), x: n.x * 1.9, y: n.y * 1.5 }));
+    let boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), x: n.x * 1.6, y: n.y * 1.25 }));
     if (!hasPositions(this.doc) || overlaps(boxes)) {
       const pos = autoLayout(this.doc);
       boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), ...pos.get(n.id) }));

@@ -364,9 +364,10 @@ async function start() {
   if (mode === "replay") {
     const loading = $("#loading");
     loading.hidden = false;
-    await fetchEvents(boot.id, -1, (page, last) => {
+    const total = (await getRun(boot.id)).events;
+    await fetchEvents(boot.id, -1, (page) => {
       accept(page);
-      loading.textContent = `Loading the stored events… ${events.length.toLocaleString()}${last !== undefined ? " of " + (last + 1).toLocaleString() : ""}`;
+      loading.textContent = `Loading the stored events… ${events.length.toLocaleString()}${total ? " of " + total.toLocaleString() : ""}`;
     });
     loading.hidden = true;
     showSummary(boot.summary, "");

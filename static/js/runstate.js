@@ -132,7 +132,7 @@ export class RunState {
         const inst = this.instances.get(e.to);
         // A reply to a worker already busy with this request is not a new arrival.
         const node = this.nodes.get(e.to);
-        if (inst ? !inst.busy.has(e.req) : node && node.kind === "database") this._waitingSet(e.to).add(e.req);
+        if (inst ? inst.up && !inst.busy.has(e.req) : node && node.kind === "database") this._waitingSet(e.to).add(e.req);
         break;
       }
       case "node.start": {
