@@ -122,8 +122,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--only-ours", action="store_true", help="skip SimPy (for the memory run)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each measurement; the fastest counts (the machine is shared)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each measurement; the fastest counts (the machine is shared)",
+    )
     args = parser.parse_args()
     n = args.requests
 
@@ -131,7 +135,10 @@ def main() -> None:
         results = [run(*a) for _ in range(args.repeat)]
         return min(results)
 
-    print(f"{n} requests per run, best of {args.repeat}; 8 servers (4 at {FAST_MS:g} ms, 4 at {SLOW_MS:g} ms), {RATE:g} req/s")
+    print(
+        f"{n} requests per run, best of {args.repeat}; 8 servers "
+        f"(4 at {FAST_MS:g} ms, 4 at {SLOW_MS:g} ms), {RATE:g} req/s"
+    )
     print(f"{'algorithm':<18} {'engine':<16} {'req/s':>10} {'mean ms':>9} {'vs SimPy':>9}")
     for algorithm in ALGORITHMS:
         base = None

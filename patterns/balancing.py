@@ -27,8 +27,15 @@ class Pick:
 
     __slots__ = ("algorithm", "names", "cands", "loads", "index", "session", "note")
 
-    def __init__(self, algorithm: Algorithm, cands: list[int], loads: list[int], index: int,
-                 session: str, note: object):
+    def __init__(
+        self,
+        algorithm: Algorithm,
+        cands: list[int],
+        loads: list[int],
+        index: int,
+        session: str,
+        note: object,
+    ):
         self.algorithm = algorithm
         self.names = algorithm.lb.names
         self.cands = cands
@@ -43,7 +50,9 @@ class Pick:
 
     def candidates(self) -> list[dict[str, object]]:
         names = self.names
-        return [{"target": names[c], "load": n} for c, n in zip(self.cands, self.loads)]
+        return [
+            {"target": names[c], "load": n} for c, n in zip(self.cands, self.loads, strict=True)
+        ]
 
     def reason(self) -> str:
         return self.algorithm.explain(self)
@@ -152,7 +161,8 @@ class LeastConnections(Algorithm):
 
 
 class Sticky(Algorithm):
-    """A session's first request lands round robin; later ones follow it while its target is usable."""
+    """A session's first request lands round robin; later ones follow it while its
+    target is usable."""
 
     name = "sticky"
 
@@ -165,22 +175,23 @@ class Sticky(Algorithm):
         lb = self.lb
         i = self.bound.get(req.session)
         if i is not None and lb.usable[i]:
-            self.note = None
+            self.note = "same"
             return i
         was = i
         i = cands[self.turn % len(cands)]
         self.turn += 1
         self.bound[req.session] = i
-        self.note = ("new", was)
+        self.note = was  # None: a new session; an index: the target it left
         return i
 
     def explain(self, v: Pick) -> str:
-        if v.note is None:
+        if v.note == "same":
             why = "same target as before"
-        elif v.note[1] is None:
+        elif v.note is None:
             why = "new session, placed round robin"
         else:
-            why = f"{v.names[v.note[1]]} is marked down, session moved"
+            assert isinstance(v.note, int)
+            why = f"{v.names[v.note]} is marked down, session moved"
         return f"sticky session {v.session}: {v.chosen} ({why})"
 
 
@@ -211,7 +222,11 @@ class ConsistentHash(Algorithm):
         self.built_for = tuple(cands)
 
     def pick(self, cands: list[int], req: Request) -> int:
-        if self.built_for is None or len(self.built_for) != len(cands) or list(self.built_for) != cands:
+        if (
+            self.built_for is None
+            or len(self.built_for) != len(cands)
+            or list(self.built_for) != cands
+        ):
             self.build(cands)
         h = self.keys.get(req.session)
         if h is None:
@@ -276,5 +291,14 @@ class PowerOfTwo(Algorithm):
 
 ALGORITHMS: dict[str, type[Algorithm]] = {
     cls.name: cls
-    for cls in (RoundRobin, WeightedRoundRobin, LeastConnections, Sticky, ConsistentHash, IpHash, Random, PowerOfTwo)
+    for cls in (
+        RoundRobin,
+        WeightedRoundRobin,
+        LeastConnections,
+        Sticky,
+        ConsistentHash,
+        IpHash,
+        Random,
+        PowerOfTwo,
+    )
 }

@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
             while not sim.done:
                 batch = sim.advance(sim.now + _BATCH_MS)
                 out.write("".join(json.dumps(e, separators=(",", ":")) + "\n" for e in batch))
-            out.write("".join(json.dumps(e, separators=(",", ":")) + "\n" for e in sim.advance(sim.now)))
+            out.write(
+                "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in sim.advance(sim.now))
+            )
     summary = sim.run()
     if args.json:
         print(json.dumps(summary))
@@ -68,7 +70,8 @@ def _text(s: dict[str, Any]) -> str:
     ]
     for node_id, n in s["nodes"].items():
         lines.append(
-            f"  {node_id}: {n['processed']} processed, {n['failed']} failed, {n['rejected']} rejected, "
+            f"  {node_id}: {n['processed']} processed, {n['failed']} failed, "
+            f"{n['rejected']} rejected, "
             f"utilisation {n['utilization']:.0%}, longest queue {n['queue_max']}"
         )
     for lb, picks in s["load_balancers"].items():

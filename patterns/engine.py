@@ -163,7 +163,8 @@ class Simulation:
         return events
 
     def metrics(self) -> dict[str, Any]:
-        """A snapshot: per node in flight, queued, utilisation and completions since the last one, instances up."""
+        """A snapshot per node: in flight, queued, utilisation, completions since the
+        last snapshot, instances up (the `metrics` event's `nodes`)."""
         nodes = {}
         for node_id, node in self.nodes.items():
             snap = node.snapshot()

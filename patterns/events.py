@@ -71,8 +71,17 @@ _BUILDERS = {kind: _builder(kind) for kind in FIELDS}
 
 def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
     # r[6] and r[7] are the same balancing.Pick, captured at the pick.
-    return {"seq": seq, "t": r[1], "type": "lb.pick", "req": r[2], "lb": r[3], "session": r[4],
-            "chosen": r[5], "candidates": r[6].candidates(), "reason": r[7].reason()}
+    return {
+        "seq": seq,
+        "t": r[1],
+        "type": "lb.pick",
+        "req": r[2],
+        "lb": r[3],
+        "session": r[4],
+        "chosen": r[5],
+        "candidates": r[6].candidates(),
+        "reason": r[7].reason(),
+    }
 
 
 def _fault(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:

@@ -48,7 +48,9 @@ def _end(fault: dict[str, Any], targets: list[tuple[Any, int | None]]) -> None:
         if kind == "slow":
             node.set_slow(instance, 1.0)
         else:
-            node.recover(instance, "crash over" if kind == "crash" else f"zone {fault['zone']} back")
+            node.recover(
+                instance, "crash over" if kind == "crash" else f"zone {fault['zone']} back"
+            )
 
 
 def _targets(sim: Simulation, fault: dict[str, Any]) -> list[tuple[Any, int | None]]:

@@ -59,7 +59,7 @@ class Histogram:
             if seen >= rank:
                 if i == 0:
                     return min(self.high, _SMALLEST)
-                middle = _SMALLEST * GAMMA ** (i - 0.5)
+                middle: float = _SMALLEST * GAMMA ** (i - 0.5)
                 return min(max(middle, self.low), self.high)
         return self.high
 

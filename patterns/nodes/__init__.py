@@ -6,6 +6,17 @@ from patterns.nodes import database, emitters, function, load_balancer, service
 from patterns.nodes.base import FAILED, KINDS, OK, OUTCOMES, REJECTED, TIMED_OUT, Node, Request
 
 __all__ = [
-    "FAILED", "KINDS", "OK", "OUTCOMES", "REJECTED", "TIMED_OUT", "Node", "Request",
-    "database", "emitters", "function", "load_balancer", "service",
+    "FAILED",
+    "KINDS",
+    "OK",
+    "OUTCOMES",
+    "REJECTED",
+    "TIMED_OUT",
+    "Node",
+    "Request",
+    "database",
+    "emitters",
+    "function",
+    "load_balancer",
+    "service",
 ]

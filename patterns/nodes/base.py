@@ -47,6 +47,9 @@ class Target:
 
     name: str = ""
     zone: str | None = None
+    # One-way receivers (an aggregator's inbox): the sender goes on at once
+    # and no answer comes back (TOPOLOGY.md, "goes on at once").
+    oneway = False
 
     def accept(self, req: Request, reply: Reply, op: str) -> None:
         raise NotImplementedError
@@ -59,7 +62,7 @@ class Target:
 class Link:
     """One edge as its sender sees it: delivers calls after the latency, answers back."""
 
-    __slots__ = ("kernel", "log", "source", "target", "latency", "op", "when")
+    __slots__ = ("kernel", "log", "source", "target", "latency", "op", "when", "oneway")
 
     def __init__(self, sim: Simulation, source: str, target: Target, edge: dict[str, Any]):
         self.kernel = sim.kernel
@@ -69,6 +72,7 @@ class Link:
         self.latency = float(edge.get("latency_ms", 1))
         self.op = edge.get("op", "read")
         self.when = edge.get("when", "ok")
+        self.oneway = target.oneway
 
     def call(self, req: Request, reply: Reply) -> None:
         """Send `req` to the target; `reply(req, outcome)` runs when the answer is back."""
@@ -77,10 +81,17 @@ class Link:
         if self.log is not None:
             now = kernel.now
             self.log.append(("msg.send", now, req.id, self.source, self.target.name, now + lat))
+        if self.oneway:
+            kernel.at(kernel.now + lat, self._deliver, req, None)
+            reply(req, OK)
+            return
         if lat:
             kernel.at(kernel.now + lat, self._arrive, req, reply)
         else:
             self.target.accept(req, reply, self.op)
+
+    def _deliver(self, req: Request, _: object) -> None:
+        self.target.accept(req, _ignore, self.op)
 
     def _arrive(self, req: Request, reply: Reply) -> None:
         kernel = self.kernel
@@ -121,10 +132,14 @@ class Node(Target):
         """What a plain (non-balancer) edge into this node delivers to."""
         return self
 
+    def target_from(self, source: Node) -> Target:
+        """What an edge from `source` delivers to; the same for every sender unless overridden."""
+        return self.target_for_link()
+
     def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
         """Connect the outgoing edges, once every node exists."""
         for node, edge in links:
-            link = Link(self.sim, self.id, node.target_for_link(), edge)
+            link = Link(self.sim, self.id, node.target_from(self), edge)
             (self.errors if link.when == "error" else self.calls).append(link)
 
     def start(self) -> None:
@@ -154,6 +169,10 @@ class Node(Target):
     def summary(self) -> dict[str, Any] | None:
         """The node's entry in the summary's `nodes`, or None."""
         return None
+
+
+def _ignore(req: Request, outcome: int) -> None:
+    """The answer to a one-way message: nobody waits for it."""
 
 
 KINDS: dict[str, type[Node]] = {}

@@ -61,7 +61,9 @@ class Client(Node):
         sessions = self.sessions
         rid = sim.next_id
         sim.next_id = rid + 1
-        req = Request(rid, self.id, now, sessions[int(random() * len(sessions))], self.salt ^ n, self.sync)
+        req = Request(
+            rid, self.id, now, sessions[int(random() * len(sessions))], self.salt ^ n, self.sync
+        )
         sim.started += 1
         sim.outstanding[rid] = req
         self.calls[0].call(req, self.answer)
@@ -119,8 +121,20 @@ class Sink(Node):
     def snapshot(self) -> dict[str, Any]:
         done = self.completed_since
         self.completed_since = 0
-        return {"in_flight": 0, "queued": 0, "utilization": 0.0, "completed": done, "instances_up": 1}
+        return {
+            "in_flight": 0,
+            "queued": 0,
+            "utilization": 0.0,
+            "completed": done,
+            "instances_up": 1,
+        }
 
     def summary(self) -> dict[str, Any]:
-        return {"processed": self.received, "failed": 0, "rejected": 0, "utilization": 0.0,
-                "queue_max": 0, "instances": {}}
+        return {
+            "processed": self.received,
+            "failed": 0,
+            "rejected": 0,
+            "utilization": 0.0,
+            "queue_max": 0,
+            "instances": {},
+        }

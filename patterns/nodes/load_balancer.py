@@ -84,7 +84,9 @@ class LoadBalancer(Node):
         self.inflight.append(0)
         self.picks.append(0)
         node_id = target.name.split("#")[0]
-        self.weights.append(float(self.raw_weights.get(target.name, self.raw_weights.get(node_id, 1))))
+        self.weights.append(
+            float(self.raw_weights.get(target.name, self.raw_weights.get(node_id, 1)))
+        )
         self.healthy.append(True)
         self.fails.append(0)
         self.registered.append(True)
@@ -120,10 +122,26 @@ class LoadBalancer(Node):
         inflight = self.inflight
         if self.log is not None:
             # Loads as they are now; the dicts and the reason are built later, per batch.
-            pick = Pick(self.algorithm, cands, [inflight[c] for c in cands], i, req.session,
-                        self.algorithm.note)
-            self.log.append(("lb.pick", self.kernel.now, req.id, self.id, req.session,
-                             self.names[i], pick, pick))
+            pick = Pick(
+                self.algorithm,
+                cands,
+                [inflight[c] for c in cands],
+                i,
+                req.session,
+                self.algorithm.note,
+            )
+            self.log.append(
+                (
+                    "lb.pick",
+                    self.kernel.now,
+                    req.id,
+                    self.id,
+                    req.session,
+                    self.names[i],
+                    pick,
+                    pick,
+                )
+            )
         inflight[i] += 1
         self.picks[i] += 1
         self.in_flight += 1
@@ -194,8 +212,14 @@ class LoadBalancer(Node):
         }
 
     def summary(self) -> dict[str, Any]:
-        return {"processed": self.processed, "failed": self.failed, "rejected": 0,
-                "utilization": 0.0, "queue_max": 0, "instances": {}}
+        return {
+            "processed": self.processed,
+            "failed": self.failed,
+            "rejected": 0,
+            "utilization": 0.0,
+            "queue_max": 0,
+            "instances": {},
+        }
 
     def pick_counts(self) -> dict[str, int]:
         return {name: self.picks[i] for i, name in enumerate(self.names)}

@@ -18,9 +18,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
 from heapq import heappush
+from typing import TYPE_CHECKING, Any
 
 from patterns.distributions import M64, draw, sampler, stable_hash
 from patterns.kernel import NORMAL
@@ -100,7 +99,16 @@ class Instance(Target):
         if self.crashed or self.state is STOPPED:
             self.failed += 1
             if self.log is not None:
-                self.log.append(("node.fail", self.kernel.now, req.id, self.node.id, self.name, "instance is down"))
+                self.log.append(
+                    (
+                        "node.fail",
+                        self.kernel.now,
+                        req.id,
+                        self.node.id,
+                        self.name,
+                        "instance is down",
+                    )
+                )
             reply(req, FAILED)
             return
         job = Job(req, reply, op, self)
@@ -293,7 +301,11 @@ class Service(Node):
         self.failed = 0  # refused at the node itself (no instance running)
         self.rejected = 0  # rejected at the node itself (a shared queue full)
         self.done_at_snapshot = 0
-        self.idle_hook: Callable[[Instance], None] | None = self.idle if self.autoscale_on(spec) else None
+        self.snap_t = 0.0
+        self.snap_area = 0.0
+        self.idle_hook: Callable[[Instance], None] | None = (
+            self.idle if self.autoscale_on(spec) else None
+        )
         self.all: list[Instance] = []  # every instance ever, by index
         self.members: list[Instance] = []  # instances taking new work
         self.watchers: list[Callable[[], None]] = []
@@ -382,7 +394,11 @@ class Service(Node):
         serving = [i for i in self.all if i.state == UP]
         starting = [i for i in self.all if i.state == STARTING]
         span = now - self.last_sample_t
-        util = (area - self.last_area) / (span * self.concurrency * max(1, len(serving))) if span else 0.0
+        util = (
+            (area - self.last_area) / (span * self.concurrency * max(1, len(serving)))
+            if span
+            else 0.0
+        )
         self.last_area = area
         self.last_sample_t = now
         target = float(cfg["target_utilization"])
@@ -392,8 +408,17 @@ class Service(Node):
         if want != have:
             verb = "above" if want > have else "below"
             if self.log is not None:
-                self.log.append(("autoscale", now, self.id, have, want, round(util, 4),
-                                 f"utilisation {util:.0%} is {verb} the target {target:.0%}"))
+                self.log.append(
+                    (
+                        "autoscale",
+                        now,
+                        self.id,
+                        have,
+                        want,
+                        round(util, 4),
+                        f"utilisation {util:.0%} is {verb} the target {target:.0%}",
+                    )
+                )
             for _ in range(want - have):
                 inst = self.add_instance(STARTING)
                 self.kernel.after(float(cfg["startup_ms"]), self.booted, inst, None)
@@ -444,14 +469,20 @@ class Service(Node):
         now = self.kernel.now
         area = sum(i.utilization_area() for i in self.all)
         workers = self.concurrency * max(1, len(self.members))
-        span = now - self.snap_t if hasattr(self, "snap_t") else now
-        util = (area - getattr(self, "snap_area", 0.0)) / (span * workers) if span > 0 else 0.0
+        span = now - self.snap_t
+        util = (area - self.snap_area) / (span * workers) if span > 0 else 0.0
         self.snap_t = now
         self.snap_area = area
         processed = sum(i.processed for i in self.all)
         done = processed - self.done_at_snapshot
         self.done_at_snapshot = processed
-        queued = sum(len(i.queue) for i in self.all) if not self.shared_queue else len(self.all[0].queue) if self.all else 0
+        queued = (
+            sum(len(i.queue) for i in self.all)
+            if not self.shared_queue
+            else len(self.all[0].queue)
+            if self.all
+            else 0
+        )
         return {
             "in_flight": sum(i.busy for i in self.all) + queued,
             "queued": queued,

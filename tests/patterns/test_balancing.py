@@ -23,13 +23,18 @@ def picks(evs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def quiet(algorithm: str, pools: list[tuple[str, int, Any]], **kw: Any) -> dict[str, Any]:
     """Constant arrivals far apart, so every target is idle at each pick."""
-    return balanced(algorithm, pools, rate=10, duration_ms=2000, client={"arrival": "constant"}, **kw)
+    return balanced(
+        algorithm, pools, rate=10, duration_ms=2000, client={"arrival": "constant"}, **kw
+    )
 
 
 def test_it_spreads_weighted_round_robin_smoothly_like_nginx() -> None:
     """Weights 5,1,1 give a,a,b,a,c,a,a: the heavy target's turns are spread out."""
-    doc = quiet("weighted_round_robin", [("a", 1, 1), ("b", 1, 1), ("c", 1, 1)],
-                lb={"weights": {"a": 5, "b": 1, "c": 1}})
+    doc = quiet(
+        "weighted_round_robin",
+        [("a", 1, 1), ("b", 1, 1), ("c", 1, 1)],
+        lb={"weights": {"a": 5, "b": 1, "c": 1}},
+    )
     chosen = [p["chosen"] for p in picks(events(doc))][:14]
     assert chosen == ["a#0", "a#0", "b#0", "a#0", "c#0", "a#0", "a#0"] * 2
 
@@ -42,8 +47,13 @@ def test_it_breaks_least_connection_ties_round_robin() -> None:
 
 def test_it_explains_least_connections_with_the_loads() -> None:
     """A least-connections pick names the chosen target's load and the others'."""
-    doc = balanced("least_connections", [("api", 3, {"dist": "constant", "ms": 50})], rate=100,
-                   duration_ms=1000, client={"arrival": "constant"})
+    doc = balanced(
+        "least_connections",
+        [("api", 3, {"dist": "constant", "ms": 50})],
+        rate=100,
+        duration_ms=1000,
+        client={"arrival": "constant"},
+    )
     busy = [p for p in picks(events(doc)) if any(c["load"] for c in p["candidates"])]
     p = busy[0]
     low = min(c["load"] for c in p["candidates"])
@@ -68,10 +78,17 @@ def test_it_moves_about_one_key_in_n_when_a_ring_loses_a_target() -> None:
 
 
 def test_it_keeps_sticky_sessions_until_health_checks_mark_their_target_down() -> None:
-    """Sticky: a session never moves while its target is healthy; it moves once it is marked down."""
-    doc = balanced("sticky", [("api", 3, 2)], rate=200, duration_ms=6000, latency_ms=1,
-                   client={"sessions": 30}, lb={"health_check": {"interval_ms": 500, "unhealthy_after": 2}},
-                   faults=[{"at_ms": 2000, "kind": "crash", "node": "api", "instance": 1}])
+    """Sticky: a session never moves while its target is healthy; moves once marked down."""
+    doc = balanced(
+        "sticky",
+        [("api", 3, 2)],
+        rate=200,
+        duration_ms=6000,
+        latency_ms=1,
+        client={"sessions": 30},
+        lb={"health_check": {"interval_ms": 500, "unhealthy_after": 2}},
+        faults=[{"at_ms": 2000, "kind": "crash", "node": "api", "instance": 1}],
+    )
     evs = events(doc)
     marked = [e for e in evs if e["type"] == "lb.health" and not e["healthy"]]
     assert [e["target"] for e in marked] == ["api#1"]

@@ -13,8 +13,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "patterns", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "patterns", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def write(tmp_path: Path, doc: object) -> str:
@@ -25,12 +30,26 @@ def write(tmp_path: Path, doc: object) -> str:
 
 def test_it_prints_the_summary_as_json(tmp_path: Path) -> None:
     """--json prints one object with the summary keys of TOPOLOGY.md."""
-    done = cli("run", write(tmp_path, balanced("round_robin", [("api", 2, exp(5))], duration_ms=2000)),
-               "--json", "--seed", "9")
+    done = cli(
+        "run",
+        write(tmp_path, balanced("round_robin", [("api", 2, exp(5))], duration_ms=2000)),
+        "--json",
+        "--seed",
+        "9",
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert {"seed", "sim_time_ms", "events", "requests", "latency_ms", "nodes", "load_balancers",
-            "aggregators", "sagas"} <= summary.keys()
+    assert {
+        "seed",
+        "sim_time_ms",
+        "events",
+        "requests",
+        "latency_ms",
+        "nodes",
+        "load_balancers",
+        "aggregators",
+        "sagas",
+    } <= summary.keys()
     assert summary["seed"] == 9
     assert set(summary["requests"]) >= {"started", "completed", "failed", "rejected", "timed_out"}
     assert set(summary["latency_ms"]) == {"mean", "p50", "p95", "p99", "max"}
@@ -40,20 +59,31 @@ def test_it_prints_the_summary_as_json(tmp_path: Path) -> None:
 def test_it_writes_the_event_stream_as_json_lines(tmp_path: Path) -> None:
     """--events writes every event, seq from 0 without gaps, as the summary counts them."""
     events = tmp_path / "events.jsonl"
-    done = cli("run", write(tmp_path, balanced("sticky", [("api", 2, 3)], duration_ms=1500)),
-               "--json", "--events", str(events))
+    done = cli(
+        "run",
+        write(tmp_path, balanced("sticky", [("api", 2, 3)], duration_ms=1500)),
+        "--json",
+        "--events",
+        str(events),
+    )
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in events.read_text().splitlines()]
     assert [e["seq"] for e in lines] == list(range(len(lines)))
     assert json.loads(done.stdout)["events"] == len(lines)
     assert {"msg.send", "lb.pick", "node.start", "node.finish", "request.done", "metrics"} <= {
-        e["type"] for e in lines}
+        e["type"] for e in lines
+    }
 
 
 def test_it_refuses_a_bad_document_with_exit_2_and_nothing_on_stdout(tmp_path: Path) -> None:
     """A refused document: status 2, one problem a line on stderr, empty stdout."""
-    doc = {"version": 1, "nodes": [{"id": "lb", "kind": "load_balancer", "algorithm": "fastest"},
-                                   {"id": "x", "kind": "orchestrator"}]}
+    doc = {
+        "version": 1,
+        "nodes": [
+            {"id": "lb", "kind": "load_balancer", "algorithm": "fastest"},
+            {"id": "x", "kind": "orchestrator"},
+        ],
+    }
     done = cli("run", write(tmp_path, doc))
     assert done.returncode == 2
     assert done.stdout == ""
@@ -68,8 +98,10 @@ def test_it_imports_nothing_from_django() -> None:
         "from patterns import Simulation\n"
         "Simulation({'version': 1, 'duration_ms': 100, 'nodes': [{'id': 'c', 'kind': 'client'},"
         " {'id': 's', 'kind': 'service'}], 'edges': [{'from': 'c', 'to': 's'}]}).run()\n"
-        "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules), 'django imported'\n"
+        "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)\n"
         "assert 'playground' not in sys.modules\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr

@@ -19,8 +19,14 @@ def stream(doc: dict[str, Any], seed: int | None = None) -> str:
 
 
 def doc() -> dict[str, Any]:
-    return balanced("power_of_two", [("api", 3, exp(20))], rate=80, duration_ms=3000, latency_ms=1,
-                    faults=[{"at_ms": 1000, "kind": "crash", "node": "api", "instance": 1, "for_ms": 800}])
+    return balanced(
+        "power_of_two",
+        [("api", 3, exp(20))],
+        rate=80,
+        duration_ms=3000,
+        latency_ms=1,
+        faults=[{"at_ms": 1000, "kind": "crash", "node": "api", "instance": 1, "for_ms": 800}],
+    )
 
 
 def test_it_replays_the_same_stream_byte_for_byte() -> None:

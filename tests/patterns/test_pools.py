@@ -19,10 +19,20 @@ def run_events(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any
 
 def function_doc(rate: float, duration_ms: float, **fn: Any) -> dict[str, Any]:
     return {
-        "version": 1, "duration_ms": duration_ms,
-        "nodes": [{"id": "users", "kind": "client", "rate": rate, "arrival": "constant"},
-                  {"id": "fn", "kind": "function", "instances": 0, "service_time": 10,
-                   "cold_start_ms": 100, "idle_ms": 500, **fn}],
+        "version": 1,
+        "duration_ms": duration_ms,
+        "nodes": [
+            {"id": "users", "kind": "client", "rate": rate, "arrival": "constant"},
+            {
+                "id": "fn",
+                "kind": "function",
+                "instances": 0,
+                "service_time": 10,
+                "cold_start_ms": 100,
+                "idle_ms": 500,
+                **fn,
+            },
+        ],
         "edges": [{"from": "users", "to": "fn", "latency_ms": 0}],
     }
 
@@ -60,13 +70,25 @@ def test_it_starts_no_more_than_max_instances() -> None:
 def test_it_autoscales_a_busy_tier_after_the_startup_delay() -> None:
     """Under load the pool grows, and the new instances serve only after startup_ms."""
     doc = {
-        "version": 1, "duration_ms": 15_000,
+        "version": 1,
+        "duration_ms": 15_000,
         "nodes": [
             {"id": "users", "kind": "client", "rate": 250},
             {"id": "lb", "kind": "load_balancer", "algorithm": "least_connections"},
-            {"id": "api", "kind": "service", "instances": 1, "service_time": exp(10), "queue_limit": 50,
-             "autoscale": {"min": 1, "max": 5, "target_utilization": 0.7, "interval_ms": 1000,
-                           "startup_ms": 2000}},
+            {
+                "id": "api",
+                "kind": "service",
+                "instances": 1,
+                "service_time": exp(10),
+                "queue_limit": 50,
+                "autoscale": {
+                    "min": 1,
+                    "max": 5,
+                    "target_utilization": 0.7,
+                    "interval_ms": 1000,
+                    "startup_ms": 2000,
+                },
+            },
         ],
         "edges": [{"from": "users", "to": "lb"}, {"from": "lb", "to": "api"}],
     }
@@ -85,13 +107,18 @@ def test_it_autoscales_a_busy_tier_after_the_startup_delay() -> None:
 def test_it_reads_and_writes_a_database_at_its_own_pace() -> None:
     """A database call is a read unless its edge says write; calls queue for connections."""
     doc = {
-        "version": 1, "duration_ms": 1000,
-        "nodes": [{"id": "users", "kind": "client", "rate": 10, "arrival": "constant"},
-                  {"id": "api", "kind": "service", "service_time": 1},
-                  {"id": "db", "kind": "database", "read_ms": 2, "write_ms": 7}],
-        "edges": [{"from": "users", "to": "api", "latency_ms": 0},
-                  {"from": "api", "to": "db", "latency_ms": 0},
-                  {"from": "api", "to": "db", "latency_ms": 0, "op": "write"}],
+        "version": 1,
+        "duration_ms": 1000,
+        "nodes": [
+            {"id": "users", "kind": "client", "rate": 10, "arrival": "constant"},
+            {"id": "api", "kind": "service", "service_time": 1},
+            {"id": "db", "kind": "database", "read_ms": 2, "write_ms": 7},
+        ],
+        "edges": [
+            {"from": "users", "to": "api", "latency_ms": 0},
+            {"from": "api", "to": "db", "latency_ms": 0},
+            {"from": "api", "to": "db", "latency_ms": 0, "op": "write"},
+        ],
     }
     evs, _ = run_events(doc)
     assert {e["latency_ms"] for e in evs if e["type"] == "request.done"} == {10.0}

@@ -28,24 +28,48 @@ def balanced(
     ]
     edges = [{"from": "users", "to": "lb", "latency_ms": latency_ms}]
     for pool_id, instances, service_time in pools:
-        nodes.append({"id": pool_id, "kind": "service", "instances": instances,
-                      "service_time": service_time, **service})
+        nodes.append(
+            {
+                "id": pool_id,
+                "kind": "service",
+                "instances": instances,
+                "service_time": service_time,
+                **service,
+            }
+        )
         edges.append({"from": "lb", "to": pool_id, "latency_ms": latency_ms})
-    return {"version": 1, "seed": seed, "duration_ms": duration_ms, "nodes": nodes,
-            "edges": edges, "faults": faults or []}
+    return {
+        "version": 1,
+        "seed": seed,
+        "duration_ms": duration_ms,
+        "nodes": nodes,
+        "edges": edges,
+        "faults": faults or [],
+    }
 
 
-def single(service: dict[str, Any], rate: float, duration_ms: float, seed: int = 1) -> dict[str, Any]:
+def single(
+    service: dict[str, Any], rate: float, duration_ms: float, seed: int = 1
+) -> dict[str, Any]:
     """A client calling one service directly, with no latency."""
     return {
-        "version": 1, "seed": seed, "duration_ms": duration_ms,
-        "nodes": [{"id": "users", "kind": "client", "rate": rate},
-                  {"id": "api", "kind": "service", **service}],
+        "version": 1,
+        "seed": seed,
+        "duration_ms": duration_ms,
+        "nodes": [
+            {"id": "users", "kind": "client", "rate": rate},
+            {"id": "api", "kind": "service", **service},
+        ],
         "edges": [{"from": "users", "to": "api", "latency_ms": 0}],
     }
 
 
 def heterogeneous(algorithm: str, requests: int = 40_000, seed: int = 3) -> dict[str, Any]:
     """8 single-worker servers, four twice as slow, at 80% of a slow server's capacity under RR."""
-    return balanced(algorithm, [("fast", 4, exp(10)), ("slow", 4, exp(20))], rate=320,
-                    duration_ms=requests / 320 * 1000, seed=seed)
+    return balanced(
+        algorithm,
+        [("fast", 4, exp(10)), ("slow", 4, exp(20))],
+        rate=320,
+        duration_ms=requests / 320 * 1000,
+        seed=seed,
+    )
