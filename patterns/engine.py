@@ -201,8 +201,19 @@ class Simulation:
             "nodes": nodes,
             "load_balancers": balancers,
             "aggregators": {},
-            "sagas": {"completed": 0, "compensated": 0, "failed": 0, "resumed": 0},
+            "sagas": _sagas_of(self.nodes),
         }
+
+
+def _sagas_of(nodes: dict[str, Node]) -> dict[str, int]:
+    """Saga outcomes summed over the orchestrators (`lost`: gone with a replica, no store)."""
+    total = {"completed": 0, "compensated": 0, "failed": 0, "resumed": 0, "lost": 0}
+    for node in nodes.values():
+        counts = getattr(node, "saga_counts", None)
+        if counts is not None:
+            for key, n in counts().items():
+                total[key] += n
+    return total
 
 
 def _finite(x: float) -> float:

@@ -35,7 +35,12 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "aggregate.done": ("req", "node", "received", "expected", "partial"),
     "aggregate.late": ("req", "node", "from"),
     "timeout": ("req", "node", "missing"),
-    "saga": ("req", "node", "state", "step", "attempt"),
+    # Extended with the replica running the saga and the node the step calls
+    # (none for the saga's end states); `step` indexes the flat list of call
+    # steps (patterns/nodes/orchestrator.py).
+    "saga": ("req", "node", "state", "step", "attempt", "replica", "call"),
+    # Extension: the result of one call of a saga step (ok, failed, timed_out).
+    "saga.step": ("req", "node", "replica", "step", "call", "attempt", "outcome"),
     "fault": ("fault",),
     "instance.up": ("instance", "reason"),
     "instance.down": ("instance", "reason"),

@@ -236,7 +236,16 @@ KINDS: dict[str, dict[str, Field]] = {
 # Kinds whose behaviour the engine has; the others are validated in full but
 # refused by name until their issue lands.
 IMPLEMENTED_KINDS: frozenset[str] = frozenset(
-    {"client", "source", "sink", "service", "function", "database", "load_balancer"}
+    {
+        "client",
+        "source",
+        "sink",
+        "service",
+        "function",
+        "database",
+        "load_balancer",
+        "orchestrator",
+    }
 )
 
 # Kinds that emit work; they receive no edges.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from patterns.nodes import database, emitters, function, load_balancer, service
+from patterns.nodes import database, emitters, function, load_balancer, orchestrator, service
 from patterns.nodes.base import FAILED, KINDS, OK, OUTCOMES, REJECTED, TIMED_OUT, Node, Request
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "emitters",
     "function",
     "load_balancer",
+    "orchestrator",
     "service",
 ]

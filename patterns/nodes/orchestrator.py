@@ -67,8 +67,20 @@ class Step:
 class Saga:
     """One request's saga: where it is, what has completed, what the store holds."""
 
-    __slots__ = ("req", "reply", "replica", "token", "stage", "completed", "phase", "undo",
-                 "waiting", "stage_failed", "recorded", "writing")
+    __slots__ = (
+        "req",
+        "reply",
+        "replica",
+        "token",
+        "stage",
+        "completed",
+        "phase",
+        "undo",
+        "waiting",
+        "failed_step",
+        "recorded",
+        "writing",
+    )
 
     def __init__(self, req: Request, reply: Reply, replica: Replica):
         self.req = req
@@ -80,7 +92,7 @@ class Saga:
         self.phase = FORWARD
         self.undo: list[int] = []  # steps still to compensate, next first
         self.waiting = 0  # calls of the current stage not yet settled
-        self.stage_failed = False
+        self.failed_step: int | None = None  # the step that failed for good
         # The last state the store holds: (stage, completed, phase, undo), or None.
         self.recorded: tuple[int, tuple[int, ...], str, tuple[int, ...]] | None = None
         self.writing = False
@@ -107,7 +119,9 @@ class Replica(Target):
         if self.crashed:
             self.failed += 1
             if node.log is not None:
-                node.log.append(("node.fail", node.kernel.now, req.id, node.id, self.name, "instance is down"))
+                node.log.append(
+                    ("node.fail", node.kernel.now, req.id, node.id, self.name, "instance is down")
+                )
             reply(req, FAILED)
             return
         node.begin(Saga(req, reply, self))
@@ -155,7 +169,7 @@ class Orchestrator(Node):
         self.read: Link | None = None
         self.counts = {"completed": 0, "compensated": 0, "failed": 0, "resumed": 0, "lost": 0}
         self.done_at_snapshot = 0
-        self.orphans: list[Saga] = []
+        self.orphans: list[tuple[float, Saga]] = []  # (when to hand over, saga)
 
     # -- wiring ------------------------------------------------------------
     def targets(self) -> list[Target]:
@@ -166,9 +180,9 @@ class Orchestrator(Node):
 
     def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
         super().wire(links)
-        by_target = {link.target.name: link for link in self.calls}
-        nodes = {node.target_for_link().name: node.id for node, _ in links}
-        by_id = {nodes.get(name, name): link for name, link in by_target.items()}
+        # super().wire made one link per `when: ok` edge, in the order of `links`.
+        ok = [node.id for node, edge in links if edge.get("when", "ok") != "error"]
+        by_id = dict(zip(ok, self.calls, strict=True))
         for step in self.steps:
             step.link = by_id[step.call]
             if step.compensate is not None:
@@ -190,15 +204,30 @@ class Orchestrator(Node):
         return None
 
     # -- the saga ------------------------------------------------------------
-    def saga_event(self, saga: Saga, state: str, step: int | None, attempt: int, call: str | None) -> None:
+    def saga_event(
+        self, saga: Saga, state: str, step: int | None, attempt: int, call: str | None
+    ) -> None:
         if self.log is not None:
-            self.log.append(("saga", self.kernel.now, saga.req.id, self.id, state, step, attempt,
-                             saga.replica.name, call))
+            self.log.append(
+                (
+                    "saga",
+                    self.kernel.now,
+                    saga.req.id,
+                    self.id,
+                    state,
+                    step,
+                    attempt,
+                    saga.replica.name,
+                    call,
+                )
+            )
 
     def begin(self, saga: Saga) -> None:
         saga.replica.sagas.add(saga)
         if self.log is not None:
-            self.log.append(("node.start", self.kernel.now, saga.req.id, self.id, saga.replica.name))
+            self.log.append(
+                ("node.start", self.kernel.now, saga.req.id, self.id, saga.replica.name)
+            )
         self.record(saga, self.run_stage)
 
     def record(self, saga: Saga, then: Callable[[Saga], None]) -> None:
@@ -225,7 +254,7 @@ class Orchestrator(Node):
             return
         stage = self.stages[saga.stage]
         saga.waiting = len(stage)
-        saga.stage_failed = False
+        saga.failed_step = None
         for index in stage:
             self.attempt(saga, self.steps[index], 1, False)
 
@@ -233,7 +262,13 @@ class Orchestrator(Node):
         """Call `step` (or its compensation) for the `n`th time, with its timeout."""
         link = step.undo if undo else step.link
         assert link is not None
-        self.saga_event(saga, COMPENSATING if undo else "running", step.index, n, link.target.name)
+        self.saga_event(
+            saga,
+            COMPENSATING if undo else "running",
+            step.index,
+            n,
+            step.compensate if undo else step.call,
+        )
         token = saga.token
         settled = [False]
 
@@ -256,8 +291,19 @@ class Orchestrator(Node):
     def result(self, saga: Saga, step: Step, n: int, undo: bool, outcome: int) -> None:
         if self.log is not None:
             label = "ok" if outcome == OK else "timed_out" if outcome == TIMED_OUT else "failed"
-            self.log.append(("saga.step", self.kernel.now, saga.req.id, self.id, saga.replica.name,
-                             step.index, step.compensate if undo else step.call, n, label))
+            self.log.append(
+                (
+                    "saga.step",
+                    self.kernel.now,
+                    saga.req.id,
+                    self.id,
+                    saga.replica.name,
+                    step.index,
+                    step.compensate if undo else step.call,
+                    n,
+                    label,
+                )
+            )
         if outcome != OK and n <= step.retries:
             token = saga.token
             wait = step.backoff * 2 ** (n - 1)
@@ -277,12 +323,12 @@ class Orchestrator(Node):
             return
         if outcome == OK:
             saga.completed.append(step.index)
-        else:
-            saga.stage_failed = True
+        elif saga.failed_step is None:
+            saga.failed_step = step.index
         saga.waiting -= 1
         if saga.waiting:
             return
-        if saga.stage_failed:
+        if saga.failed_step is not None:
             # Compensate what completed, latest step first; the failed step did not complete.
             saga.phase = COMPENSATING
             done = sorted(saga.completed, reverse=True)
@@ -305,8 +351,11 @@ class Orchestrator(Node):
         replica = saga.replica
         replica.sagas.discard(saga)
         self.counts[state] += 1
-        last = saga.completed[-1] if saga.completed else None
-        self.saga_event(saga, state, last, 0, None)
+        if state == "completed":
+            at = saga.completed[-1] if saga.completed else None
+        else:
+            at = saga.failed_step
+        self.saga_event(saga, state, at, 0, None)
         req = saga.req
         if state == "completed":
             replica.processed += 1
@@ -316,7 +365,9 @@ class Orchestrator(Node):
         else:
             replica.failed += 1
             if self.log is not None:
-                self.log.append(("node.fail", self.kernel.now, req.id, self.id, replica.name, f"saga {state}"))
+                self.log.append(
+                    ("node.fail", self.kernel.now, req.id, self.id, replica.name, f"saga {state}")
+                )
             saga.reply(req, FAILED)
 
     # -- crashes and failover -------------------------------------------------
@@ -334,7 +385,7 @@ class Orchestrator(Node):
                 if self.write is None:
                     self.lose(saga)
                 else:
-                    self.orphans.append(saga)
+                    self.orphans.append((self.kernel.now + self.failover_ms, saga))
             if sagas and self.write is not None:
                 self.kernel.after(self.failover_ms, self.fail_over, None, None)
 
@@ -343,15 +394,25 @@ class Orchestrator(Node):
         saga.replica.failed += 1
         self.saga_event(saga, "lost", saga.completed[-1] if saga.completed else None, 0, None)
         if self.log is not None:
-            self.log.append(("node.fail", self.kernel.now, saga.req.id, self.id, saga.replica.name,
-                             "saga lost with its replica"))
+            self.log.append(
+                (
+                    "node.fail",
+                    self.kernel.now,
+                    saga.req.id,
+                    self.id,
+                    saga.replica.name,
+                    "saga lost with its replica",
+                )
+            )
         saga.reply(saga.req, FAILED)
 
     def fail_over(self, _a: object, _b: object) -> None:
         """Hand the orphaned sagas to live replicas; wait again if none is up."""
-        orphans, self.orphans = self.orphans, []
+        now = self.kernel.now
+        due = [saga for t, saga in self.orphans if t <= now]
+        self.orphans = [(t, saga) for t, saga in self.orphans if t > now]
         waiting = []
-        for saga in orphans:
+        for saga in due:
             if saga.recorded is None:
                 if saga.writing:
                     waiting.append(saga)  # its first write is still on its way
@@ -364,7 +425,7 @@ class Orchestrator(Node):
                 continue
             self.resume(saga, replica)
         if waiting:
-            self.orphans.extend(waiting)
+            self.orphans.extend((now + self.failover_ms, saga) for saga in waiting)
             self.kernel.after(self.failover_ms, self.fail_over, None, None)
 
     def resume(self, saga: Saga, replica: Replica) -> None:
@@ -375,9 +436,17 @@ class Orchestrator(Node):
         replica.resumed += 1
         self.counts["resumed"] += 1
         stage, completed, phase, undo = saga.recorded
-        saga.stage, saga.completed, saga.phase, saga.undo = stage, list(completed), phase, list(undo)
-        nxt = self.stages[stage][0] if phase == FORWARD and stage < len(self.stages) else (
-            undo[0] if undo else None)
+        saga.stage, saga.completed, saga.phase, saga.undo = (
+            stage,
+            list(completed),
+            phase,
+            list(undo),
+        )
+        nxt = (
+            self.stages[stage][0]
+            if phase == FORWARD and stage < len(self.stages)
+            else (undo[0] if undo else None)
+        )
         self.saga_event(saga, "resumed", nxt, 0, None)
         token = saga.token
         assert self.read is not None
@@ -429,8 +498,14 @@ class Orchestrator(Node):
             "utilization": 0.0,
             "queue_max": 0,
             "instances": {
-                r.name: {"processed": r.processed, "failed": r.failed, "rejected": 0,
-                         "queue_max": 0, "utilization": 0.0, "resumed": r.resumed}
+                r.name: {
+                    "processed": r.processed,
+                    "failed": r.failed,
+                    "rejected": 0,
+                    "queue_max": 0,
+                    "utilization": 0.0,
+                    "resumed": r.resumed,
+                }
                 for r in self.replicas
             },
         }

@@ -91,6 +91,8 @@ def test_it_fills_every_field_of_every_kind(kind: str) -> None:
     }
     if kind not in schema.EMITTERS:
         doc["edges"].append({"from": "c", "to": "n"})
+    if kind == "orchestrator":
+        doc["nodes"][1]["steps"] = [{"call": "t"}]
     found = load(doc)["nodes"][1]
     assert set(found) == {"id", "kind", "label", "x", "y", *schema.KINDS[kind]}
 
@@ -429,12 +431,16 @@ def test_it_counts_autoscaled_instances_in_weight_range() -> None:
 # -- kinds not built yet ---------------------------------------------------
 
 
+@pytest.mark.skipif(
+    not set(schema.KINDS) - schema.IMPLEMENTED_KINDS, reason="every kind is implemented"
+)
 def test_it_refuses_kinds_not_supported_yet_by_name() -> None:
     """A node whose behaviour is not built yet is refused with its name."""
+    kind = sorted(set(schema.KINDS) - schema.IMPLEMENTED_KINDS)[0]
     doc = base()
-    doc["nodes"].append({"id": "orch", "kind": "orchestrator", "steps": [{"call": "api"}]})
-    doc["edges"].append({"from": "orch", "to": "api"})
-    assert problems(doc) == ['nodes[4] "orch": orchestrator is not supported yet']
+    doc["nodes"].append({"id": "later", "kind": kind})
+    found = problems(doc)
+    assert f'nodes[4] "later": {kind} is not supported yet' in found
 
 
 @pytest.mark.parametrize("kind", sorted(set(schema.KINDS) - schema.IMPLEMENTED_KINDS))
