@@ -59,7 +59,11 @@ def topology_by_share_key(key: str) -> Topology | None:
 def is_run_starter(user, session_key: str | None, run: Run) -> bool:
     if run.owner_id is not None:
         return run.owner_id == _user_id(user)
-    return bool(session_key) and bool(run.session_key) and secrets.compare_digest(session_key, run.session_key)
+    return (
+        bool(session_key)
+        and bool(run.session_key)
+        and secrets.compare_digest(session_key, run.session_key)
+    )
 
 
 def can_view_run(user, session_key: str | None, run: Run, key: str | None = None) -> bool:

@@ -27,7 +27,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
-def _account_page(request: HttpRequest, new_key: str = "", new_token: ApiToken | None = None, status: int = 200) -> HttpResponse:
+def _account_page(
+    request: HttpRequest, new_key: str = "", new_token: ApiToken | None = None, status: int = 200
+) -> HttpResponse:
     tokens = request.user.api_tokens.order_by("-created")
     context = {"tokens": tokens, "new_key": new_key, "new_token": new_token}
     return render(request, "account.html", context, status=status)

@@ -1,4 +1,7 @@
-"""The admin: topologies, runs (read-only), scenarios, limits (one row), API tokens. Users are Django's own."""
+"""The admin: topologies, runs (read-only), scenarios, limits (one row), API tokens.
+
+Users are Django's own.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,30 @@ from playground.models import ApiToken, Limits, Run, Scenario, Topology
 
 @admin.register(Limits)
 class LimitsAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "max_nodes", "max_instances", "max_client_rate", "max_duration_ms", "max_concurrent_runs"]
+    list_display = [
+        "__str__",
+        "max_nodes",
+        "max_instances",
+        "max_client_rate",
+        "max_duration_ms",
+        "max_concurrent_runs",
+    ]
     fieldsets = [
         ("Every document", {"fields": ["max_nodes", "max_instances"]}),
-        ("Logged-in users", {"fields": ["max_client_rate", "max_duration_ms", "max_concurrent_runs"]}),
-        ("Visitors who are not logged in", {"fields": ["anon_max_client_rate", "anon_max_duration_ms", "anon_max_concurrent_runs"]}),
+        (
+            "Logged-in users",
+            {"fields": ["max_client_rate", "max_duration_ms", "max_concurrent_runs"]},
+        ),
+        (
+            "Visitors who are not logged in",
+            {
+                "fields": [
+                    "anon_max_client_rate",
+                    "anon_max_duration_ms",
+                    "anon_max_concurrent_runs",
+                ]
+            },
+        ),
         ("Runs", {"fields": ["max_run_wall_seconds"]}),
     ]
 
@@ -57,14 +79,38 @@ class TopologyAdmin(admin.ModelAdmin):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    """Runs are written by the runner; the admin shows them and may delete them, never edits them."""
+    """Runs are written by the runner; the admin shows and may delete them, never edits them."""
 
-    list_display = ["id", "status", "topology", "scenario", "owner", "event_count", "created", "finished"]
+    list_display = [
+        "id",
+        "status",
+        "topology",
+        "scenario",
+        "owner",
+        "event_count",
+        "created",
+        "finished",
+    ]
     list_filter = ["status"]
     search_fields = ["topology__name", "scenario__slug", "owner__username", "reason"]
     readonly_fields = [
-        "topology", "scenario", "owner", "session_key", "seed", "speed", "status", "reason",
-        "summary", "event_count", "sim_time_ms", "worker", "heartbeat", "created", "started", "finished", "document",
+        "topology",
+        "scenario",
+        "owner",
+        "session_key",
+        "seed",
+        "speed",
+        "status",
+        "reason",
+        "summary",
+        "event_count",
+        "sim_time_ms",
+        "worker",
+        "heartbeat",
+        "created",
+        "started",
+        "finished",
+        "document",
     ]
     exclude: list[str] = []
 
@@ -78,7 +124,7 @@ class RunAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are made on the account page or with `manage.py api_token`; here they can be seen and revoked."""
+    """Tokens are made on the account page or by `manage.py api_token`; here, seen and revoked."""
 
     list_display = ["prefix", "name", "user", "created", "last_used"]
     search_fields = ["user__username", "name", "prefix"]

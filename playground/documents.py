@@ -1,4 +1,6 @@
-"""Checking a topology document before anything is saved or started: the engine's rules, then the site's limits.
+"""Checking a topology document before anything is saved or started.
+
+The engine's rules first, then the site's limits.
 
 Used by the API and by the editor's pages alike, so both refuse the same
 documents with the same words.
@@ -10,7 +12,6 @@ from typing import Any
 
 import patterns
 from patterns import Problem
-
 from playground.limits import document_problems
 from playground.models import Limits
 
@@ -24,7 +25,7 @@ class Refused(Exception):
 
 
 def check(raw: Any, *, anonymous: bool = False, limits: Limits | None = None) -> dict[str, Any]:
-    """Return the normalised document, or raise Refused with every problem (rules first, then limits)."""
+    """Return the normalised document, or raise Refused with every problem found."""
     if not isinstance(raw, dict):
         raise Refused([Problem("document", "a topology document is a JSON object")])
     try:

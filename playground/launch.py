@@ -12,8 +12,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from patterns import Problem
 
+from patterns import Problem
 from playground.documents import Refused, check
 from playground.limits import concurrency_problem
 from playground.models import Limits, Run, Scenario, Topology
@@ -27,7 +27,9 @@ def _hand_to_runner(run_id: int) -> None:
     if importlib.util.find_spec("playground.runner") is None:
         # The live pipeline is a separate piece; without it a run cannot start, and says so.
         logger.error("run %s not started: playground.runner is not installed", run_id)
-        Run.objects.filter(pk=run_id).update(status=Run.FAILED, reason="the run pipeline (playground.runner) is not installed")
+        Run.objects.filter(pk=run_id).update(
+            status=Run.FAILED, reason="the run pipeline (playground.runner) is not installed"
+        )
         return
     # Imported late: the runner pulls in Celery and the engine's simulator.
     from playground.runner import start_run
@@ -36,7 +38,7 @@ def _hand_to_runner(run_id: int) -> None:
 
 
 def parse_speed(value: Any) -> float | None:
-    """A speed as the API takes it: a number of simulated seconds per wall second, or "max" (None)."""
+    """A speed as the API takes it: simulated seconds per wall second, or "max" (None)."""
     if value is None:
         return 1.0
     if value == "max":
@@ -44,7 +46,9 @@ def parse_speed(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Refused([Problem("speed", 'speed is a number or "max"')])
     if not MIN_SPEED <= value <= MAX_SPEED:
-        raise Refused([Problem("speed", f"speed {value} is outside {MIN_SPEED}..{MAX_SPEED} (or use \"max\")")])
+        raise Refused(
+            [Problem("speed", f'speed {value} is outside {MIN_SPEED}..{MAX_SPEED} (or use "max")')]
+        )
     return float(value)
 
 
@@ -58,7 +62,7 @@ def launch(
     seed: int | None = None,
     speed: Any = None,
 ) -> Run:
-    """Create a queued run of `document` for this caller and start it after commit; raise Refused otherwise."""
+    """Create a queued run of `document` for this caller, started after commit; or raise Refused."""
     anonymous = user is None or not user.is_authenticated
     limits = Limits.current()
     speed_value = parse_speed(speed)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from patterns import Problem
-
 from playground.models import Limits, Run
 
 # Fields that multiply a node into instances (or replicas), wherever the kind has them.
@@ -28,18 +27,25 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def document_problems(doc: dict[str, Any], limits: Limits, anonymous: bool = False) -> list[Problem]:
+def document_problems(
+    doc: dict[str, Any], limits: Limits, anonymous: bool = False
+) -> list[Problem]:
     """Every way a (validated, normalised) document goes past the limits; empty when it fits."""
     problems: list[Problem] = []
     nodes = doc.get("nodes") or []
     if len(nodes) > limits.max_nodes:
-        problems.append(Problem("nodes", f"{len(nodes)} nodes is over the limit of {limits.max_nodes}"))
+        problems.append(
+            Problem("nodes", f"{len(nodes)} nodes is over the limit of {limits.max_nodes}")
+        )
     duration_limit = limits.anon_max_duration_ms if anonymous else limits.max_duration_ms
     duration = _number(doc.get("duration_ms"))
     if duration is not None and duration > duration_limit:
         problems.append(
-            Problem("duration_ms", f"duration_ms {_fmt(duration)} is over the limit of {duration_limit}"
-                    + (" for visitors who are not logged in" if anonymous else ""))
+            Problem(
+                "duration_ms",
+                f"duration_ms {_fmt(duration)} is over the limit of {duration_limit}"
+                + (" for visitors who are not logged in" if anonymous else ""),
+            )
         )
     rate_limit = limits.anon_max_client_rate if anonymous else limits.max_client_rate
     for i, node in enumerate(nodes):
@@ -49,18 +55,30 @@ def document_problems(doc: dict[str, Any], limits: Limits, anonymous: bool = Fal
         for field in INSTANCE_FIELDS:
             value = _number(node.get(field))
             if value is not None and value > limits.max_instances:
-                problems.append(Problem(where, f"{field} {_fmt(value)} is over the limit of {limits.max_instances}"))
+                problems.append(
+                    Problem(
+                        where, f"{field} {_fmt(value)} is over the limit of {limits.max_instances}"
+                    )
+                )
         autoscale = node.get("autoscale")
         if isinstance(autoscale, dict):
             value = _number(autoscale.get("max"))
             if value is not None and value > limits.max_instances:
-                problems.append(Problem(where, f"autoscale.max {_fmt(value)} is over the limit of {limits.max_instances}"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"autoscale.max {_fmt(value)} is over the limit of {limits.max_instances}",
+                    )
+                )
         if node.get("kind") in EMITTING_KINDS:
             rate = _number(node.get("rate"))
             if rate is not None and rate > rate_limit:
                 problems.append(
-                    Problem(where, f"rate {_fmt(rate)} is over the limit of {_fmt(rate_limit)}"
-                            + (" for visitors who are not logged in" if anonymous else ""))
+                    Problem(
+                        where,
+                        f"rate {_fmt(rate)} is over the limit of {_fmt(rate_limit)}"
+                        + (" for visitors who are not logged in" if anonymous else ""),
+                    )
                 )
     return problems
 
@@ -70,7 +88,9 @@ def active_runs(user, session_key: str | None) -> int:
         return Run.objects.filter(owner=user, status__in=Run.ACTIVE).count()
     if not session_key:
         return 0
-    return Run.objects.filter(owner__isnull=True, session_key=session_key, status__in=Run.ACTIVE).count()
+    return Run.objects.filter(
+        owner__isnull=True, session_key=session_key, status__in=Run.ACTIVE
+    ).count()
 
 
 def concurrency_problem(user, session_key: str | None, limits: Limits) -> Problem | None:
@@ -80,6 +100,8 @@ def concurrency_problem(user, session_key: str | None, limits: Limits) -> Proble
     if count >= limit:
         whose = "this browser session has" if anonymous else "you have"
         return Problem(
-            "runs", f"{whose} {count} runs queued or running, the limit is {limit}: wait for one to end or cancel it"
+            "runs",
+            f"{whose} {count} runs queued or running, the limit is {limit}: "
+            "wait for one to end or cancel it",
         )
     return None

@@ -41,7 +41,9 @@ class ApiClient:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
-    def _send(self, method: str, path: str, body: Any = None, raw: str | bytes | None = None, **extra: Any):
+    def _send(
+        self, method: str, path: str, body: Any = None, raw: str | bytes | None = None, **extra: Any
+    ):
         data = raw if raw is not None else (json.dumps(body) if body is not None else "")
         call = getattr(self.client, method)
         kwargs: dict[str, Any] = {"headers": {**self.headers, **extra.pop("headers", {})}}
@@ -124,7 +126,9 @@ def anon_api(db) -> ApiClient:
 def make_topology(owner, document):
     """Save a topology directly (not through the API) for the tests that read it."""
 
-    def make(visibility: str = Topology.PRIVATE, user=None, doc: dict[str, Any] | None = None) -> Topology:
+    def make(
+        visibility: str = Topology.PRIVATE, user=None, doc: dict[str, Any] | None = None
+    ) -> Topology:
         return Topology.objects.create(
             owner=user or owner,
             name=f"{visibility} topology",

@@ -1,4 +1,7 @@
-"""The JSON API under /api/ (OpenAPI at /api/docs). Paths are a contract: see DESIGN.md's API table."""
+"""The JSON API under /api/ (OpenAPI at /api/docs).
+
+Paths are a contract: see DESIGN.md's API table.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,10 @@ api = NinjaAPI(
     title="Pattern playground API",
     version="1",
     description=(
-        "Save topologies, run them, and read their events. Scripts send `Authorization: Bearer TOKEN` "
-        "(make one on the account page or with `manage.py api_token USERNAME`); the browser uses its "
-        "session and the CSRF token. Every refusal is `{\"errors\": [{\"path\", \"message\"}]}`."
+        "Save topologies, run them, and read their events. "
+        "Scripts send `Authorization: Bearer TOKEN` (make one on the account page "
+        "or with `manage.py api_token USERNAME`); the browser uses its "
+        'session and the CSRF token. Every refusal is `{"errors": [{"path", "message"}]}`.'
     ),
     auth=CallerAuth(),
     parser=StrictJSONParser(),

@@ -57,7 +57,10 @@ class CallerAuth(HttpAuthBase):
             return Caller(user=self._token_user(request, header), request=request, via_token=True)
         if self._needs_csrf(request) and check_csrf(request) is not None:
             raise ApiError.one(
-                403, "X-CSRFToken", "CSRF token missing or incorrect: send the csrftoken cookie's value in the X-CSRFToken header"
+                403,
+                "X-CSRFToken",
+                "CSRF token missing or incorrect: "
+                "send the csrftoken cookie's value in the X-CSRFToken header",
             )
         return Caller(user=request.user, request=request)
 
@@ -70,7 +73,9 @@ class CallerAuth(HttpAuthBase):
         """
         if request.method in SAFE_METHODS or getattr(request, "_ninja_csrf_exempt", False):
             return False
-        return bool(request.user.is_authenticated) or settings.SESSION_COOKIE_NAME in request.COOKIES
+        return (
+            bool(request.user.is_authenticated) or settings.SESSION_COOKIE_NAME in request.COOKIES
+        )
 
     def _token_user(self, request: HttpRequest, header: str) -> AbstractBaseUser:
         scheme, _, key = header.strip().partition(" ")

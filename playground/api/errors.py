@@ -36,7 +36,9 @@ def not_found(what: str, key: object) -> ApiError:
 
 
 def login_required() -> ApiError:
-    return ApiError.one(401, "Authorization", "log in or send 'Authorization: Bearer TOKEN' to do this")
+    return ApiError.one(
+        401, "Authorization", "log in or send 'Authorization: Bearer TOKEN' to do this"
+    )
 
 
 def _location(loc: Iterable[Any]) -> str:
@@ -64,7 +66,9 @@ def _message(error: dict[str, Any]) -> str:
     return str(error.get("msg", "invalid"))
 
 
-def _respond(api: NinjaAPI, request: HttpRequest, status: int, errors: list[dict[str, str]]) -> HttpResponse:
+def _respond(
+    api: NinjaAPI, request: HttpRequest, status: int, errors: list[dict[str, str]]
+) -> HttpResponse:
     return api.create_response(request, {"errors": errors}, status=status)
 
 
@@ -100,7 +104,9 @@ def install(api: NinjaAPI) -> None:
         if isinstance(cause, ApiError):
             return _respond(api, request, cause.status, cause.errors)
         if cause is not None:
-            return _respond(api, request, 400, [{"path": "body", "message": f"not valid JSON: {cause}"}])
+            return _respond(
+                api, request, 400, [{"path": "body", "message": f"not valid JSON: {cause}"}]
+            )
         return _respond(api, request, exc.status_code, [{"path": "", "message": str(exc)}])
 
     @api.exception_handler(Http404)

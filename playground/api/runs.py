@@ -1,4 +1,4 @@
-"""/api/runs: a run's status and summary, its stored events page by page, and the owner's controls."""
+"""/api/runs: a run's status and summary, its stored events page by page, its controls."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def _visible(request: HttpRequest, pk: int, key: str | None) -> Run:
     return run
 
 
-@router.get("", response=list[RunOut], summary="Your own runs (this browser session's, when not logged in)")
+@router.get(
+    "", response=list[RunOut], summary="Your own runs (this browser session's, when not logged in)"
+)
 def my_runs(request: HttpRequest, limit: int = 50):
     caller = request.auth
     limit = max(1, min(limit, 500))
@@ -42,13 +44,23 @@ def my_runs(request: HttpRequest, limit: int = 50):
     return [serialize.run(r) for r in runs.select_related("scenario")[:limit]]
 
 
-@router.get("/{int:pk}", response={200: RunOut, **REFUSALS}, summary="A run's status, reason, summary and stored event count")
+@router.get(
+    "/{int:pk}",
+    response={200: RunOut, **REFUSALS},
+    summary="A run's status, reason, summary and stored event count",
+)
 def get_run(request: HttpRequest, pk: int, key: str | None = None):
     return serialize.run(_visible(request, pk, key))
 
 
-@router.get("/{int:pk}/events", response={200: EventsOut, **REFUSALS}, summary="Stored events with seq > after, in order")
-def run_events(request: HttpRequest, pk: int, after: int = -1, limit: int = 1000, key: str | None = None):
+@router.get(
+    "/{int:pk}/events",
+    response={200: EventsOut, **REFUSALS},
+    summary="Stored events with seq > after, in order",
+)
+def run_events(
+    request: HttpRequest, pk: int, after: int = -1, limit: int = 1000, key: str | None = None
+):
     run = _visible(request, pk, key)
     if limit < 1 or limit > MAX_PAGE:
         raise ApiError.one(400, "limit", f"limit is between 1 and {MAX_PAGE}")
@@ -67,14 +79,20 @@ def run_events(request: HttpRequest, pk: int, after: int = -1, limit: int = 1000
     return {"events": events, "last_seq": last_seq, "status": run.status}
 
 
-@router.post("/{int:pk}/control", response={200: RunOut, **REFUSALS}, summary="Pause, resume, set speed, step, inject a fault, or cancel (whoever started the run)")
+@router.post(
+    "/{int:pk}/control",
+    response={200: RunOut, **REFUSALS},
+    summary="Pause, resume, set speed, step, inject a fault, or cancel (whoever started the run)",
+)
 def control_run(request: HttpRequest, pk: int, payload: ControlIn, key: str | None = None):
     caller = request.auth
     run = _visible(request, pk, key)
     if not access.can_control_run(caller.user, caller.session_key(), run):
         raise ApiError.one(403, "action", "only whoever started this run may control it")
     if not run.is_active:
-        raise ApiError.one(400, "action", f"run {pk} is {run.status}: there is nothing to {payload.action}")
+        raise ApiError.one(
+            400, "action", f"run {pk} is {run.status}: there is nothing to {payload.action}"
+        )
     params: dict[str, Any] = {}
     if payload.action == "speed":
         if payload.speed is None:

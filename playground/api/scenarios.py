@@ -1,4 +1,4 @@
-"""/api/scenarios: the built-in scenarios, runnable by anyone (visitors within tighter limits) and forkable."""
+"""/api/scenarios: the built-in scenarios; anyone may run them (visitors: tighter limits)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from playground.api import serialize
-from playground.api.errors import ApiError, not_found
+from playground.api.errors import ApiError
 from playground.api.schemas import ForkIn, RunIn, RunOut, ScenarioOut, TopologyOut
 from playground.documents import Refused, check
 from playground.launch import launch
@@ -34,7 +34,11 @@ def get_scenario(request: HttpRequest, slug: str):
     return serialize.scenario(_scenario(slug))
 
 
-@router.post("/{slug}/runs", response={201: RunOut, **REFUSALS}, summary="Run a built-in scenario (no account needed, tighter limits)")
+@router.post(
+    "/{slug}/runs",
+    response={201: RunOut, **REFUSALS},
+    summary="Run a built-in scenario (no account needed, tighter limits)",
+)
 def run_scenario(request: HttpRequest, slug: str, payload: RunIn | None = None):
     caller = request.auth
     scenario = _scenario(slug)
@@ -54,7 +58,11 @@ def run_scenario(request: HttpRequest, slug: str, payload: RunIn | None = None):
     return Status(201, serialize.run(run))
 
 
-@router.post("/{slug}/fork", response={201: TopologyOut, **REFUSALS}, summary="Copy a scenario into a private topology of yours")
+@router.post(
+    "/{slug}/fork",
+    response={201: TopologyOut, **REFUSALS},
+    summary="Copy a scenario into a private topology of yours",
+)
 def fork_scenario(request: HttpRequest, slug: str, payload: ForkIn | None = None):
     user = request.auth.require_user()
     scenario = _scenario(slug)

@@ -1,4 +1,7 @@
-"""What the API accepts and answers. Inputs forbid unknown fields: a typo is a 400, not silently ignored."""
+"""What the API accepts and answers.
+
+Inputs forbid unknown fields: a typo is a 400, not silently ignored.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ class Strict(Schema):
 
 
 class TopologyIn(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200, description="defaults to the document's name")
+    name: str | None = Field(
+        None, min_length=1, max_length=200, description="defaults to the document's name"
+    )
     description: str | None = Field(None, max_length=10_000)
     document: dict[str, Any] = Field(description="a topology document (TOPOLOGY.md)")
     visibility: Visibility = "private"
@@ -46,7 +51,9 @@ class TopologySummary(Schema):
 
 class TopologyOut(TopologySummary):
     document: dict[str, Any]
-    share_key: str | None = Field(None, description="only for the owner: the key of the /t/<key>/ link")
+    share_key: str | None = Field(
+        None, description="only for the owner: the key of the /t/<key>/ link"
+    )
 
 
 class ForkIn(Strict):
@@ -54,8 +61,12 @@ class ForkIn(Strict):
 
 
 class RunIn(Strict):
-    speed: Speed | None = Field(None, description='simulated seconds per wall second (0.1..100), or "max"; default 1')
-    seed: StrictInt | None = Field(None, ge=-(2**63), le=2**63 - 1, description="default: the document's seed")
+    speed: Speed | None = Field(
+        None, description='simulated seconds per wall second (0.1..100), or "max"; default 1'
+    )
+    seed: StrictInt | None = Field(
+        None, ge=-(2**63), le=2**63 - 1, description="default: the document's seed"
+    )
 
 
 class RunOut(Schema):
@@ -95,4 +106,6 @@ class ScenarioOut(Schema):
 
 
 class Errors(Schema):
-    errors: list[dict[str, str]] = Field(description='[{"path", "message"}]: every problem, each naming its field or node')
+    errors: list[dict[str, str]] = Field(
+        description='[{"path", "message"}]: every problem, each naming its field or node'
+    )

@@ -50,4 +50,10 @@ def run(run: Run) -> dict[str, Any]:
 
 
 def scenario(s: Scenario) -> dict[str, Any]:
-    return {"slug": s.slug, "name": s.name, "pattern": s.pattern, "description": s.description, "document": s.document}
+    return {
+        "slug": s.slug,
+        "name": s.name,
+        "pattern": s.pattern,
+        "description": s.description,
+        "document": s.document,
+    }

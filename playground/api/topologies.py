@@ -1,4 +1,4 @@
-"""/api/topologies: create, list, read, update, delete, export, fork, and start runs of saved topologies."""
+"""/api/topologies: create, list, read, update, delete, export, fork, and start runs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from ninja import Router, Status
 from playground import access
 from playground.api import serialize
 from playground.api.errors import ApiError, not_found
-from playground.api.schemas import ForkIn, RunIn, RunOut, TopologyIn, TopologyOut, TopologyPatch, TopologySummary
+from playground.api.schemas import (
+    ForkIn,
+    RunIn,
+    RunOut,
+    TopologyIn,
+    TopologyOut,
+    TopologyPatch,
+    TopologySummary,
+)
 from playground.documents import Refused, check
 from playground.launch import launch
 from playground.models import Topology
@@ -33,7 +41,7 @@ def _visible(request: HttpRequest, pk: int, key: str | None) -> Topology:
 
 
 def _owned(request: HttpRequest, pk: int, key: str | None = None) -> Topology:
-    """The topology for a write: 404 if the caller cannot see it, 403 if they can but do not own it."""
+    """The topology for a write: 404 if the caller cannot see it, 403 if not their own."""
     user = request.auth.require_user()
     topology = _visible(request, pk, key)
     if not access.can_edit_topology(user, topology):
@@ -59,7 +67,11 @@ def list_topologies(request: HttpRequest):
     return [serialize.topology_summary(t, user) for t in access.listed_topologies(user)]
 
 
-@router.post("", response={201: TopologyOut, **REFUSALS}, summary="Save a new topology (validated as a whole)")
+@router.post(
+    "",
+    response={201: TopologyOut, **REFUSALS},
+    summary="Save a new topology (validated as a whole)",
+)
 def create_topology(request: HttpRequest, payload: TopologyIn):
     user = request.auth.require_user()
     try:
@@ -77,7 +89,9 @@ def create_topology(request: HttpRequest, payload: TopologyIn):
     return Status(201, serialize.topology_detail(topology, user))
 
 
-@router.get("/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="A topology with its document")
+@router.get(
+    "/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="A topology with its document"
+)
 def get_topology(request: HttpRequest, pk: int, key: str | None = None):
     return serialize.topology_detail(_visible(request, pk, key), request.auth.user)
 
@@ -101,7 +115,9 @@ def _update(request: HttpRequest, pk: int, payload: TopologyPatch, key: str | No
     return serialize.topology_detail(topology, request.auth.user)
 
 
-@router.put("/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="Replace a topology (owner only)")
+@router.put(
+    "/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="Replace a topology (owner only)"
+)
 def put_topology(request: HttpRequest, pk: int, payload: TopologyIn, key: str | None = None):
     patch = TopologyPatch(
         name=_name(payload.name, payload.document),
@@ -112,12 +128,18 @@ def put_topology(request: HttpRequest, pk: int, payload: TopologyIn, key: str | 
     return _update(request, pk, patch, key)
 
 
-@router.patch("/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="Change some fields (owner only)")
+@router.patch(
+    "/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="Change some fields (owner only)"
+)
 def patch_topology(request: HttpRequest, pk: int, payload: TopologyPatch, key: str | None = None):
     return _update(request, pk, payload, key)
 
 
-@router.delete("/{int:pk}", response={204: None, **REFUSALS}, summary="Delete a topology and its runs (owner only)")
+@router.delete(
+    "/{int:pk}",
+    response={204: None, **REFUSALS},
+    summary="Delete a topology and its runs (owner only)",
+)
 def delete_topology(request: HttpRequest, pk: int, key: str | None = None):
     _owned(request, pk, key).delete()
     return Status(204, None)
@@ -127,13 +149,21 @@ def delete_topology(request: HttpRequest, pk: int, key: str | None = None):
 def export_topology(request: HttpRequest, pk: int, key: str | None = None):
     topology = _visible(request, pk, key)
     slug = re.sub(r"[^a-z0-9]+", "-", topology.name.lower()).strip("-") or f"topology-{pk}"
-    response = HttpResponse(json.dumps(topology.document, indent=2) + "\n", content_type="application/json")
+    response = HttpResponse(
+        json.dumps(topology.document, indent=2) + "\n", content_type="application/json"
+    )
     response["Content-Disposition"] = f'attachment; filename="{slug}.json"'
     return response
 
 
-@router.post("/{int:pk}/fork", response={201: TopologyOut, **REFUSALS}, summary="Copy a topology you can see into a private one of yours")
-def fork_topology(request: HttpRequest, pk: int, key: str | None = None, payload: ForkIn | None = None):
+@router.post(
+    "/{int:pk}/fork",
+    response={201: TopologyOut, **REFUSALS},
+    summary="Copy a topology you can see into a private one of yours",
+)
+def fork_topology(
+    request: HttpRequest, pk: int, key: str | None = None, payload: ForkIn | None = None
+):
     user = request.auth.require_user()
     source = _visible(request, pk, key)
     try:
@@ -152,19 +182,27 @@ def fork_topology(request: HttpRequest, pk: int, key: str | None = None, payload
     return Status(201, serialize.topology_detail(topology, user))
 
 
-@router.post("/{int:pk}/runs", response={201: RunOut, **REFUSALS}, summary="Start a run of a saved topology")
+@router.post(
+    "/{int:pk}/runs", response={201: RunOut, **REFUSALS}, summary="Start a run of a saved topology"
+)
 def start_run(request: HttpRequest, pk: int, key: str | None = None, payload: RunIn | None = None):
     user = request.auth.require_user()
     topology = _visible(request, pk, key)
     payload = payload or RunIn()
     try:
-        run = launch(topology.document, user=user, topology=topology, seed=payload.seed, speed=payload.speed)
+        run = launch(
+            topology.document, user=user, topology=topology, seed=payload.seed, speed=payload.speed
+        )
     except Refused as exc:
         raise refused(exc) from None
     return Status(201, serialize.run(run))
 
 
-@router.get("/{int:pk}/runs", response={200: list[RunOut], **REFUSALS}, summary="The runs of a topology, newest first")
+@router.get(
+    "/{int:pk}/runs",
+    response={200: list[RunOut], **REFUSALS},
+    summary="The runs of a topology, newest first",
+)
 def list_runs(request: HttpRequest, pk: int, key: str | None = None, limit: int = 50):
     topology = _visible(request, pk, key)
     limit = max(1, min(limit, 500))

@@ -24,7 +24,10 @@ def browser(owner) -> Client:
 def test_it_signs_up_a_new_user_and_logs_them_in(client):
     """Sign up creates the account and opens the account page logged in."""
     assert client.get("/signup/").status_code == 200
-    response = client.post("/signup/", {"username": "newbie", "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
+    response = client.post(
+        "/signup/",
+        {"username": "newbie", "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
+    )
     assert response.status_code == 302 and response["Location"] == "/account/"
     assert get_user_model().objects.filter(username="newbie").exists()
     assert client.get("/account/").status_code == 200
@@ -32,9 +35,14 @@ def test_it_signs_up_a_new_user_and_logs_them_in(client):
 
 def test_it_refuses_a_sign_up_with_mismatched_or_short_passwords(client):
     """A bad sign-up re-renders the form with errors and creates nobody."""
-    response = client.post("/signup/", {"username": "x", "password1": "short", "password2": "short"})
+    response = client.post(
+        "/signup/", {"username": "x", "password1": "short", "password2": "short"}
+    )
     assert response.status_code == 200 and b"errorlist" in response.content
-    response = client.post("/signup/", {"username": "y", "password1": "a-long-passphrase", "password2": "different-one"})
+    response = client.post(
+        "/signup/",
+        {"username": "y", "password1": "a-long-passphrase", "password2": "different-one"},
+    )
     assert response.status_code == 200
     assert not get_user_model().objects.filter(username__in=["x", "y"]).exists()
 

@@ -22,10 +22,24 @@ def admin_browser(django_user_model) -> Client:
 @pytest.fixture
 def rows(owner):
     topology = Topology.objects.create(owner=owner, name="T", document=SMALL_DOCUMENT)
-    run = Run.objects.create(topology=topology, owner=owner, document=SMALL_DOCUMENT, seed=1, summary={"events": 3}, event_count=3)
+    run = Run.objects.create(
+        topology=topology,
+        owner=owner,
+        document=SMALL_DOCUMENT,
+        seed=1,
+        summary={"events": 3},
+        event_count=3,
+    )
     scenario = Scenario.objects.create(slug="s", name="S", pattern="p", document=SMALL_DOCUMENT)
     token, _ = ApiToken.issue(owner)
-    return {"topology": topology, "run": run, "scenario": scenario, "apitoken": token, "limits": Limits.current(), "user": owner}
+    return {
+        "topology": topology,
+        "run": run,
+        "scenario": scenario,
+        "apitoken": token,
+        "limits": Limits.current(),
+        "user": owner,
+    }
 
 
 @pytest.mark.parametrize("model", ["topology", "run", "scenario", "apitoken", "limits", "user"])
@@ -50,9 +64,20 @@ def test_it_shows_a_run_read_only_with_its_summary_and_event_count(admin_browser
 def test_it_edits_the_limits_and_the_api_obeys(admin_browser, rows, owner_api):
     """Limits changed in the admin apply to the next request."""
     limits = rows["limits"]
-    form = {f: getattr(limits, f) for f in (
-        "max_nodes", "max_instances", "max_client_rate", "max_duration_ms", "max_concurrent_runs",
-        "anon_max_client_rate", "anon_max_duration_ms", "anon_max_concurrent_runs", "max_run_wall_seconds")}
+    form = {
+        f: getattr(limits, f)
+        for f in (
+            "max_nodes",
+            "max_instances",
+            "max_client_rate",
+            "max_duration_ms",
+            "max_concurrent_runs",
+            "anon_max_client_rate",
+            "anon_max_duration_ms",
+            "anon_max_concurrent_runs",
+            "max_run_wall_seconds",
+        )
+    }
     form["max_nodes"] = 2
     response = admin_browser.post(f"/admin/playground/limits/{limits.pk}/change/", form)
     assert response.status_code == 302
@@ -63,7 +88,10 @@ def test_it_edits_the_limits_and_the_api_obeys(admin_browser, rows, owner_api):
 def test_it_keeps_a_single_limits_row(admin_browser, rows):
     """Limits cannot be added twice or deleted."""
     assert admin_browser.get("/admin/playground/limits/add/").status_code == 403
-    assert admin_browser.get(f"/admin/playground/limits/{rows['limits'].pk}/delete/").status_code == 403
+    assert (
+        admin_browser.get(f"/admin/playground/limits/{rows['limits'].pk}/delete/").status_code
+        == 403
+    )
 
 
 def test_it_keeps_non_staff_out(client, owner):

@@ -29,7 +29,9 @@ def test_it_stores_only_a_hash_of_the_token(owner):
     assert key.startswith(token.prefix)
 
 
-@pytest.mark.parametrize("header", ["Bearer not-a-token", "Bearer", "Token abc", "Basic dXNlcjpwYXNz"])
+@pytest.mark.parametrize(
+    "header", ["Bearer not-a-token", "Bearer", "Token abc", "Basic dXNlcjpwYXNz"]
+)
 def test_it_refuses_a_bad_authorization_header_even_for_reads(db, header):
     """A bad credential is a 401, never a silent fall back to anonymous."""
     response = Client().get("/api/topologies", headers={"Authorization": header})
@@ -94,7 +96,9 @@ def test_it_reads_with_a_session_without_csrf(owner, make_topology):
 def scenario(db):
     from playground.models import Scenario
 
-    return Scenario.objects.create(slug="small", name="Small", pattern="load-balancing", document=SMALL_DOCUMENT)
+    return Scenario.objects.create(
+        slug="small", name="Small", pattern="load-balancing", document=SMALL_DOCUMENT
+    )
 
 
 def test_it_lets_a_cookieless_script_start_a_scenario_run_without_csrf(scenario):

@@ -23,7 +23,13 @@ def _refusal(response) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize(
     "raw",
-    ['{"name": "x", "document": ', "not json at all", '{"a": 1,}', "{'single': 'quotes'}", "\xff\xfe"],
+    [
+        '{"name": "x", "document": ',
+        "not json at all",
+        '{"a": 1,}',
+        "{'single': 'quotes'}",
+        "\xff\xfe",
+    ],
     ids=["truncated", "prose", "trailing-comma", "single-quotes", "not-utf8"],
 )
 def test_it_refuses_malformed_json_with_the_reason(owner_api, raw):
@@ -37,7 +43,7 @@ def test_it_refuses_malformed_json_with_the_reason(owner_api, raw):
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_it_refuses_numbers_json_does_not_have(owner_api, constant):
     """NaN and Infinity are not JSON (and PostgreSQL would refuse them)."""
-    raw = '{"name": "x", "document": {"version": 1, "duration_ms": %s}}' % constant
+    raw = '{"name": "x", "document": {"version": 1, "duration_ms": ' + constant + "}}"
     assert constant in _refusal(owner_api.post("/api/topologies", raw=raw))[0]["message"]
 
 
@@ -47,7 +53,7 @@ def test_it_refuses_numbers_json_does_not_have(owner_api, constant):
 )
 def test_it_refuses_text_no_database_stores(owner_api, text, where):
     """NUL characters and unpaired surrogates are refused by path, before they reach the database."""
-    raw = '{"name": %s, "document": {}}' % text
+    raw = '{"name": ' + text + ', "document": {}}'
     errors = _refusal(owner_api.post("/api/topologies", raw=raw))
     assert errors[0]["path"] == "name" and where in errors[0]["message"]
 
@@ -90,7 +96,12 @@ def test_it_refuses_an_empty_body(owner_api):
 
 def test_it_refuses_unknown_fields_naming_each(owner_api):
     """A misspelt field is refused, not silently ignored."""
-    errors = _refusal(owner_api.post("/api/topologies", {"name": "x", "document": SMALL_DOCUMENT, "visiblity": "public", "tags": []}))
+    errors = _refusal(
+        owner_api.post(
+            "/api/topologies",
+            {"name": "x", "document": SMALL_DOCUMENT, "visiblity": "public", "tags": []},
+        )
+    )
     assert {e["path"] for e in errors} == {"visiblity", "tags"}
     assert all(e["message"] == "unknown field" for e in errors)
 
@@ -100,7 +111,10 @@ def test_it_refuses_unknown_fields_inside_the_document(owner_api):
     doc = json.loads(json.dumps(SMALL_DOCUMENT))
     doc["nodes"][2]["instancez"] = 3
     errors = _refusal(owner_api.post("/api/topologies", {"name": "x", "document": doc}))
-    assert any("nodes[2]" in e["path"] or "instancez" in e["path"] or "instancez" in e["message"] for e in errors)
+    assert any(
+        "nodes[2]" in e["path"] or "instancez" in e["path"] or "instancez" in e["message"]
+        for e in errors
+    )
 
 
 def test_it_refuses_an_oversized_body_with_its_size(owner_api, settings):
@@ -113,35 +127,83 @@ def test_it_refuses_an_oversized_body_with_its_size(owner_api, settings):
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=30,
 )
-NODE_KINDS = ["client", "source", "sink", "service", "function", "filter", "load_balancer", "topic", "queue",
-              "dispatcher", "aggregator", "orchestrator", "database", "bogus"]
+NODE_KINDS = [
+    "client",
+    "source",
+    "sink",
+    "service",
+    "function",
+    "filter",
+    "load_balancer",
+    "topic",
+    "queue",
+    "dispatcher",
+    "aggregator",
+    "orchestrator",
+    "database",
+    "bogus",
+]
 NODE = st.fixed_dictionaries(
-    {"id": st.sampled_from(["a", "b", "c", "lb", "api", "Bad Id!"]), "kind": st.sampled_from(NODE_KINDS)},
+    {
+        "id": st.sampled_from(["a", "b", "c", "lb", "api", "Bad Id!"]),
+        "kind": st.sampled_from(NODE_KINDS),
+    },
     optional={
-        "rate": JSON | st.floats(0, 10_000), "instances": JSON | st.integers(-2, 80), "service_time": JSON,
-        "algorithm": st.sampled_from(["round_robin", "sticky", "least_connections", "nope"]), "steps": JSON,
-        "completion": JSON, "store": JSON, "weights": JSON, "autoscale": JSON, "zones": JSON,
+        "rate": JSON | st.floats(0, 10_000),
+        "instances": JSON | st.integers(-2, 80),
+        "service_time": JSON,
+        "algorithm": st.sampled_from(["round_robin", "sticky", "least_connections", "nope"]),
+        "steps": JSON,
+        "completion": JSON,
+        "store": JSON,
+        "weights": JSON,
+        "autoscale": JSON,
+        "zones": JSON,
     },
 )
-DOCUMENT = st.fixed_dictionaries(
-    {},
-    optional={
-        "version": st.sampled_from([1, 2, "1"]), "name": JSON, "seed": JSON | st.integers(),
-        "duration_ms": JSON | st.integers(-10, 10**9), "pattern": JSON,
-        "nodes": st.lists(NODE, max_size=6) | JSON,
-        "edges": st.lists(st.fixed_dictionaries({"from": st.sampled_from(["a", "b", "lb", "api"]),
-                                                 "to": st.sampled_from(["a", "b", "c", "api"])},
-                                                optional={"when": JSON, "latency_ms": JSON}), max_size=6) | JSON,
-        "faults": JSON,
-    },
-) | JSON
+DOCUMENT = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "version": st.sampled_from([1, 2, "1"]),
+            "name": JSON,
+            "seed": JSON | st.integers(),
+            "duration_ms": JSON | st.integers(-10, 10**9),
+            "pattern": JSON,
+            "nodes": st.lists(NODE, max_size=6) | JSON,
+            "edges": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "from": st.sampled_from(["a", "b", "lb", "api"]),
+                        "to": st.sampled_from(["a", "b", "c", "api"]),
+                    },
+                    optional={"when": JSON, "latency_ms": JSON},
+                ),
+                max_size=6,
+            )
+            | JSON,
+            "faults": JSON,
+        },
+    )
+    | JSON
+)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(document=DOCUMENT)
 def test_it_answers_201_or_400_to_any_document_never_500(owner_api, document):
     """Whatever document is posted, the answer is a save or a refusal with reasons."""
@@ -151,13 +213,33 @@ def test_it_answers_201_or_400_to_any_document_never_500(owner_api, document):
         _refusal(response)
 
 
-PATHS = [("name",), ("seed",), ("duration_ms",), ("nodes",), ("edges",), ("nodes", 0, "rate"), ("nodes", 0, "kind"),
-         ("nodes", 1, "algorithm"), ("nodes", 2, "instances"), ("nodes", 2, "service_time"), ("nodes", 2, "id"),
-         ("edges", 0, "to"), ("edges", 1, "latency_ms"), ("faults",)]
+PATHS = [
+    ("name",),
+    ("seed",),
+    ("duration_ms",),
+    ("nodes",),
+    ("edges",),
+    ("nodes", 0, "rate"),
+    ("nodes", 0, "kind"),
+    ("nodes", 1, "algorithm"),
+    ("nodes", 2, "instances"),
+    ("nodes", 2, "service_time"),
+    ("nodes", 2, "id"),
+    ("edges", 0, "to"),
+    ("edges", 1, "latency_ms"),
+    ("faults",),
+]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(where=st.sampled_from(PATHS), value=JSON | st.integers() | st.floats(allow_nan=False, allow_infinity=False))
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    where=st.sampled_from(PATHS),
+    value=JSON | st.integers() | st.floats(allow_nan=False, allow_infinity=False),
+)
 def test_it_answers_201_or_400_to_a_valid_document_with_one_field_changed(owner_api, where, value):
     """Near-valid documents (one field set to anything) are saved or refused, never a 500."""
     doc = json.loads(json.dumps(SMALL_DOCUMENT))

@@ -23,7 +23,12 @@ def _store_events(run: Run, count: int, batch: int = 7) -> None:
 def run_of(owner):
     def make(topology: Topology, status: str = Run.FINISHED) -> Run:
         return Run.objects.create(
-            topology=topology, owner=owner, document=topology.document, seed=7, speed=1.0, status=status
+            topology=topology,
+            owner=owner,
+            document=topology.document,
+            seed=7,
+            speed=1.0,
+            status=status,
         )
 
     return make
@@ -38,9 +43,18 @@ def test_it_starts_a_run_queued_and_hands_it_to_the_runner_after_commit(
         response = owner_api.post(f"/api/topologies/{topology.pk}/runs", {"speed": 2.5, "seed": 99})
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["status"] == "queued" and body["seed"] == 99 and body["speed"] == 2.5 and body["events"] == 0
+    assert (
+        body["status"] == "queued"
+        and body["seed"] == 99
+        and body["speed"] == 2.5
+        and body["events"] == 0
+    )
     run = Run.objects.get(pk=body["id"])
-    assert run.document == topology.document and run.topology == topology and run.owner == topology.owner
+    assert (
+        run.document == topology.document
+        and run.topology == topology
+        and run.owner == topology.owner
+    )
     assert len(callbacks) == 1
 
 
@@ -60,8 +74,14 @@ def test_it_takes_max_as_as_fast_as_possible(owner_api, make_topology):
 
 @pytest.mark.parametrize(
     "payload, path",
-    [({"speed": 0}, "speed"), ({"speed": 1000}, "speed"), ({"speed": "fast"}, "speed"), ({"seed": "x"}, "seed"),
-     ({"seed": 1.5}, "seed"), ({"sped": 1}, "sped")],
+    [
+        ({"speed": 0}, "speed"),
+        ({"speed": 1000}, "speed"),
+        ({"speed": "fast"}, "speed"),
+        ({"seed": "x"}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"sped": 1}, "sped"),
+    ],
 )
 def test_it_refuses_a_bad_speed_or_seed_and_starts_nothing(owner_api, make_topology, payload, path):
     """Speed is 0.1..100 or "max", seed a whole number, nothing else accepted; a refusal creates no run."""
@@ -72,7 +92,9 @@ def test_it_refuses_a_bad_speed_or_seed_and_starts_nothing(owner_api, make_topol
     assert Run.objects.count() == 0
 
 
-def test_it_lets_a_link_collaborator_run_what_they_can_see(collaborator_api, collaborator, make_topology):
+def test_it_lets_a_link_collaborator_run_what_they_can_see(
+    collaborator_api, collaborator, make_topology
+):
     """Running is not writing: a collaborator's run is their own run of the shared topology."""
     topology = make_topology(LINK)
     response = collaborator_api.post(f"/api/topologies/{topology.pk}/runs?key={topology.share_key}")
@@ -96,14 +118,18 @@ def test_it_lists_a_topologys_runs_newest_first(owner_api, make_topology, run_of
     assert [r["id"] for r in response.json()] == [second.pk, first.pk]
 
 
-def test_it_shows_a_run_with_its_status_reason_summary_and_event_count(owner_api, make_topology, run_of):
+def test_it_shows_a_run_with_its_status_reason_summary_and_event_count(
+    owner_api, make_topology, run_of
+):
     """GET /api/runs/{id} answers the contract's fields; events is how many are stored."""
     run = run_of(make_topology(PRIVATE))
     Run.objects.filter(pk=run.pk).update(summary={"events": 20}, reason="")
     _store_events(run, 20)
     body = owner_api.get(f"/api/runs/{run.pk}").json()
     assert {"id", "status", "reason", "summary", "events"} <= set(body)
-    assert body["status"] == "finished" and body["summary"] == {"events": 20} and body["events"] == 20
+    assert (
+        body["status"] == "finished" and body["summary"] == {"events": 20} and body["events"] == 20
+    )
 
 
 @pytest.mark.parametrize("visibility", [PRIVATE, LINK])
@@ -118,7 +144,9 @@ def test_it_answers_404_to_an_outsider_for_every_run_of_a_topology_they_cannot_s
         assert api.post(f"/api/runs/{run.pk}/control", {"action": "pause"}).status_code == 404
 
 
-def test_it_shows_the_runs_of_a_link_topology_to_key_holders(collaborator_api, make_topology, run_of):
+def test_it_shows_the_runs_of_a_link_topology_to_key_holders(
+    collaborator_api, make_topology, run_of
+):
     """The share key opens the topology's runs as well."""
     topology = make_topology(LINK)
     run = run_of(topology)
@@ -126,7 +154,10 @@ def test_it_shows_the_runs_of_a_link_topology_to_key_holders(collaborator_api, m
     key = topology.share_key
     assert collaborator_api.get(f"/api/runs/{run.pk}?key={key}").status_code == 200
     assert len(collaborator_api.get(f"/api/runs/{run.pk}/events?key={key}").json()["events"]) == 3
-    assert [r["id"] for r in collaborator_api.get(f"/api/topologies/{topology.pk}/runs?key={key}").json()] == [run.pk]
+    assert [
+        r["id"]
+        for r in collaborator_api.get(f"/api/topologies/{topology.pk}/runs?key={key}").json()
+    ] == [run.pk]
 
 
 def test_it_pages_through_events_after_a_seq_in_order(owner_api, make_topology, run_of):
@@ -148,7 +179,9 @@ def test_it_pages_through_events_after_a_seq_in_order(owner_api, make_topology, 
     assert [e["seq"] for e in body["events"]] == [46, 47, 48, 49] and body["last_seq"] == 49
 
 
-@pytest.mark.parametrize("query, path", [("limit=0", "limit"), ("limit=100000", "limit"), ("after=x", "after")])
+@pytest.mark.parametrize(
+    "query, path", [("limit=0", "limit"), ("limit=100000", "limit"), ("after=x", "after")]
+)
 def test_it_refuses_bad_paging_parameters(owner_api, make_topology, run_of, query, path):
     """Paging parameters out of range or of the wrong type are a 400 naming the parameter."""
     run = run_of(make_topology(PRIVATE))
@@ -156,11 +189,15 @@ def test_it_refuses_bad_paging_parameters(owner_api, make_topology, run_of, quer
     assert response.status_code == 400 and response.json()["errors"][0]["path"] == path
 
 
-def test_it_refuses_controls_from_a_viewer_who_did_not_start_the_run(collaborator_api, make_topology, run_of):
+def test_it_refuses_controls_from_a_viewer_who_did_not_start_the_run(
+    collaborator_api, make_topology, run_of
+):
     """Others may watch but not control: 403 for someone who can see the run."""
     topology = make_topology(LINK)
     run = run_of(topology, status=Run.RUNNING)
-    response = collaborator_api.post(f"/api/runs/{run.pk}/control?key={topology.share_key}", {"action": "pause"})
+    response = collaborator_api.post(
+        f"/api/runs/{run.pk}/control?key={topology.share_key}", {"action": "pause"}
+    )
     assert response.status_code == 403 and response.json()["errors"][0]["path"] == "action"
 
 
@@ -173,8 +210,15 @@ def test_it_refuses_controls_on_a_run_that_has_ended(owner_api, make_topology, r
 
 @pytest.mark.parametrize(
     "payload, path",
-    [({"action": "explode"}, "action"), ({"action": "speed"}, "speed"), ({"action": "speed", "speed": 500}, "speed"),
-     ({"action": "fault"}, "fault"), ({"action": "pause", "speed": 2}, "speed"), ({"action": "pause", "x": 1}, "x"), ({}, "action")],
+    [
+        ({"action": "explode"}, "action"),
+        ({"action": "speed"}, "speed"),
+        ({"action": "speed", "speed": 500}, "speed"),
+        ({"action": "fault"}, "fault"),
+        ({"action": "pause", "speed": 2}, "speed"),
+        ({"action": "pause", "x": 1}, "x"),
+        ({}, "action"),
+    ],
 )
 def test_it_refuses_a_malformed_control(owner_api, make_topology, run_of, payload, path):
     """Unknown actions, missing or misplaced parameters are a 400 naming the field."""
@@ -213,6 +257,9 @@ def test_it_cancels_a_queued_run_at_once(owner_api, make_topology, run_of):
 def test_it_refuses_a_fault_on_a_node_the_run_does_not_have(owner_api, make_topology, run_of):
     """A live fault is checked against the run's document by the engine; the refusal names the field."""
     run = run_of(make_topology(PRIVATE), status=Run.RUNNING)
-    response = owner_api.post(f"/api/runs/{run.pk}/control", {"action": "fault", "fault": {"kind": "crash", "node": "ghost"}})
+    response = owner_api.post(
+        f"/api/runs/{run.pk}/control",
+        {"action": "fault", "fault": {"kind": "crash", "node": "ghost"}},
+    )
     assert response.status_code == 400
     assert any("node" in e["path"] for e in response.json()["errors"]), response.json()

@@ -13,8 +13,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scenario(db) -> Scenario:
     return Scenario.objects.create(
-        slug="three-behind-a-balancer", name="Three behind a balancer", pattern="load-balancing",
-        description="Round robin over three instances.", document=SMALL_DOCUMENT,
+        slug="three-behind-a-balancer",
+        name="Three behind a balancer",
+        pattern="load-balancing",
+        description="Round robin over three instances.",
+        document=SMALL_DOCUMENT,
     )
 
 
@@ -43,7 +46,9 @@ def test_it_runs_a_scenario_for_a_visitor_under_their_session(anon_api, scenario
     assert [r["id"] for r in anon_api.get("/api/runs").json()] == [run.pk]
 
 
-def test_it_hides_a_visitors_run_from_other_visitors_and_users(anon_api, outsider_api, scenario, db):
+def test_it_hides_a_visitors_run_from_other_visitors_and_users(
+    anon_api, outsider_api, scenario, db
+):
     """Another browser session, or a logged-in outsider, gets 404 on a visitor's run."""
     from django.test import Client
 

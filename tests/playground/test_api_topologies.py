@@ -21,7 +21,11 @@ def test_it_creates_a_topology_and_answers_201_with_its_id(owner_api, document, 
     saved = Topology.objects.get(pk=body["id"])
     assert saved.owner == owner and saved.visibility == PRIVATE
     assert saved.document == document and saved.pattern == "load-balancing"
-    assert body["document"] == document and body["is_owner"] is True and body["share_key"] == saved.share_key
+    assert (
+        body["document"] == document
+        and body["is_owner"] is True
+        and body["share_key"] == saved.share_key
+    )
 
 
 def test_it_names_the_topology_after_its_document_when_no_name_is_given(owner_api, document):
@@ -31,7 +35,9 @@ def test_it_names_the_topology_after_its_document_when_no_name_is_given(owner_ap
     assert response.json()["name"] == document["name"] and response.json()["visibility"] == "public"
 
 
-def test_it_refuses_an_invalid_document_listing_every_problem_and_saves_nothing(owner_api, document):
+def test_it_refuses_an_invalid_document_listing_every_problem_and_saves_nothing(
+    owner_api, document
+):
     """A refused document is a 400 naming each node or field, and no row is written."""
     document["nodes"][2]["instances"] = -1
     document["edges"].append({"from": "lb", "to": "nowhere"})
@@ -58,7 +64,11 @@ def test_it_lists_mine_and_public_ones(owner_api, outsider_api, anon_api, make_t
     """A listing is the caller's own topologies plus every public one; never another's private or link ones."""
     private, link, public = make_topology(PRIVATE), make_topology(LINK), make_topology(PUBLIC)
     theirs = make_topology(PRIVATE, user=outsider)
-    assert {t["id"] for t in owner_api.get("/api/topologies").json()} == {private.pk, link.pk, public.pk}
+    assert {t["id"] for t in owner_api.get("/api/topologies").json()} == {
+        private.pk,
+        link.pk,
+        public.pk,
+    }
     assert {t["id"] for t in outsider_api.get("/api/topologies").json()} == {public.pk, theirs.pk}
     assert {t["id"] for t in anon_api.get("/api/topologies").json()} == {public.pk}
 
@@ -72,7 +82,9 @@ def test_it_shows_the_owner_every_topology(owner_api, make_topology, visibility)
     assert response.json()["document"] == topology.document
 
 
-def test_it_shows_a_link_topology_to_whoever_holds_the_key(collaborator_api, anon_api, make_topology):
+def test_it_shows_a_link_topology_to_whoever_holds_the_key(
+    collaborator_api, anon_api, make_topology
+):
     """A link share opens with its key, read-only, and hides the key itself from non-owners."""
     topology = make_topology(LINK)
     for api in (collaborator_api, anon_api):
@@ -82,7 +94,9 @@ def test_it_shows_a_link_topology_to_whoever_holds_the_key(collaborator_api, ano
 
 
 @pytest.mark.parametrize("visibility", [PRIVATE, LINK])
-def test_it_answers_404_to_an_outsider_for_a_topology_not_shared_with_them(outsider_api, anon_api, make_topology, visibility):
+def test_it_answers_404_to_an_outsider_for_a_topology_not_shared_with_them(
+    outsider_api, anon_api, make_topology, visibility
+):
     """Without the key, a private or link topology does not exist for others: 404, not 403."""
     topology = make_topology(visibility)
     for api in (outsider_api, anon_api):
@@ -101,7 +115,10 @@ def test_it_refuses_a_wrong_share_key(outsider_api, make_topology):
 def test_it_does_not_open_a_private_topology_with_its_share_key(outsider_api, make_topology):
     """Turning a share off (private) closes the link too."""
     topology = make_topology(PRIVATE)
-    assert outsider_api.get(f"/api/topologies/{topology.pk}?key={topology.share_key}").status_code == 404
+    assert (
+        outsider_api.get(f"/api/topologies/{topology.pk}?key={topology.share_key}").status_code
+        == 404
+    )
 
 
 def test_it_shows_a_public_topology_to_everyone(outsider_api, anon_api, make_topology):
@@ -123,7 +140,8 @@ def test_it_lets_the_owner_update_a_topology(owner_api, make_topology, document,
     topology = make_topology(PRIVATE)
     document["nodes"][2]["instances"] = 5
     response = getattr(owner_api, method)(
-        f"/api/topologies/{topology.pk}", {"name": "Renamed", "document": document, "visibility": "link"}
+        f"/api/topologies/{topology.pk}",
+        {"name": "Renamed", "document": document, "visibility": "link"},
     )
     assert response.status_code == 200, response.content
     topology.refresh_from_db()
@@ -140,24 +158,45 @@ def test_it_changes_only_the_given_fields_on_patch(owner_api, make_topology):
     assert topology.visibility == PUBLIC and topology.name == "private topology"
 
 
-def test_it_refuses_an_invalid_update_and_keeps_the_old_document(owner_api, make_topology, document):
+def test_it_refuses_an_invalid_update_and_keeps_the_old_document(
+    owner_api, make_topology, document
+):
     """An update that fails validation changes nothing, not even the name sent with it."""
     topology = make_topology(PRIVATE)
     before = json.dumps(topology.document, sort_keys=True)
     document["nodes"][1]["algorithm"] = "coin_toss"
-    response = owner_api.put(f"/api/topologies/{topology.pk}", {"name": "New", "document": document})
+    response = owner_api.put(
+        f"/api/topologies/{topology.pk}", {"name": "New", "document": document}
+    )
     assert response.status_code == 400
-    assert any("nodes[1]" in e["path"] or "algorithm" in e["path"] for e in response.json()["errors"])
+    assert any(
+        "nodes[1]" in e["path"] or "algorithm" in e["path"] for e in response.json()["errors"]
+    )
     topology.refresh_from_db()
-    assert json.dumps(topology.document, sort_keys=True) == before and topology.name == "private topology"
+    assert (
+        json.dumps(topology.document, sort_keys=True) == before
+        and topology.name == "private topology"
+    )
 
 
-def test_it_refuses_writes_from_a_link_collaborator_with_403(collaborator_api, make_topology, document):
+def test_it_refuses_writes_from_a_link_collaborator_with_403(
+    collaborator_api, make_topology, document
+):
     """A link share is read-only: the collaborator can see it, so the refusal says why (403)."""
     topology = make_topology(LINK)
     key = topology.share_key
-    assert collaborator_api.patch(f"/api/topologies/{topology.pk}?key={key}", {"name": "x"}).status_code == 403
-    assert collaborator_api.put(f"/api/topologies/{topology.pk}?key={key}", {"document": document}).status_code == 403
+    assert (
+        collaborator_api.patch(
+            f"/api/topologies/{topology.pk}?key={key}", {"name": "x"}
+        ).status_code
+        == 403
+    )
+    assert (
+        collaborator_api.put(
+            f"/api/topologies/{topology.pk}?key={key}", {"document": document}
+        ).status_code
+        == 403
+    )
     assert collaborator_api.delete(f"/api/topologies/{topology.pk}?key={key}").status_code == 403
     assert Topology.objects.filter(pk=topology.pk, name="link topology").exists()
 
@@ -170,11 +209,16 @@ def test_it_refuses_writes_on_a_public_topology_from_others_with_403(outsider_ap
 
 
 @pytest.mark.parametrize("visibility", [PRIVATE, LINK])
-def test_it_answers_404_to_an_outsider_writing_a_topology_they_cannot_see(outsider_api, make_topology, document, visibility):
+def test_it_answers_404_to_an_outsider_writing_a_topology_they_cannot_see(
+    outsider_api, make_topology, document, visibility
+):
     """Writes to what the outsider cannot see are 404 too."""
     topology = make_topology(visibility)
     assert outsider_api.patch(f"/api/topologies/{topology.pk}", {"name": "x"}).status_code == 404
-    assert outsider_api.put(f"/api/topologies/{topology.pk}", {"document": document}).status_code == 404
+    assert (
+        outsider_api.put(f"/api/topologies/{topology.pk}", {"document": document}).status_code
+        == 404
+    )
     assert outsider_api.delete(f"/api/topologies/{topology.pk}").status_code == 404
     assert outsider_api.post(f"/api/topologies/{topology.pk}/fork").status_code == 404
     assert outsider_api.post(f"/api/topologies/{topology.pk}/runs").status_code == 404
@@ -205,16 +249,24 @@ def test_it_exports_the_document_as_a_json_download(owner_api, collaborator_api,
         assert json.loads(response.content) == topology.document
 
 
-def test_it_forks_what_the_caller_can_see_into_a_private_copy(collaborator_api, collaborator, make_topology):
+def test_it_forks_what_the_caller_can_see_into_a_private_copy(
+    collaborator_api, collaborator, make_topology
+):
     """A fork is a new private topology owned by the forker, pointing at its source."""
     topology = make_topology(LINK)
-    response = collaborator_api.post(f"/api/topologies/{topology.pk}/fork?key={topology.share_key}", {"name": "Mine now"})
+    response = collaborator_api.post(
+        f"/api/topologies/{topology.pk}/fork?key={topology.share_key}", {"name": "Mine now"}
+    )
     assert response.status_code == 201, response.content
     fork = Topology.objects.get(pk=response.json()["id"])
-    assert fork.owner == collaborator and fork.visibility == PRIVATE and fork.forked_from == topology
+    assert (
+        fork.owner == collaborator and fork.visibility == PRIVATE and fork.forked_from == topology
+    )
     assert fork.name == "Mine now" and fork.document == topology.document
     # The fork is the collaborator's to change.
-    assert collaborator_api.patch(f"/api/topologies/{fork.pk}", {"name": "Changed"}).status_code == 200
+    assert (
+        collaborator_api.patch(f"/api/topologies/{fork.pk}", {"name": "Changed"}).status_code == 200
+    )
 
 
 def test_it_names_a_fork_after_its_source_by_default(outsider_api, make_topology):
@@ -222,7 +274,10 @@ def test_it_names_a_fork_after_its_source_by_default(outsider_api, make_topology
     topology = make_topology(PUBLIC)
     response = outsider_api.post(f"/api/topologies/{topology.pk}/fork")
     assert response.status_code == 201
-    assert response.json()["name"] == "public topology (fork)" and response.json()["forked_from"] == topology.pk
+    assert (
+        response.json()["name"] == "public topology (fork)"
+        and response.json()["forked_from"] == topology.pk
+    )
 
 
 def test_it_requires_an_account_to_fork(anon_api, make_topology):
@@ -236,7 +291,13 @@ def test_it_serves_an_openapi_description(anon_api):
     assert anon_api.get("/api/docs").status_code == 200
     paths = anon_api.get("/api/openapi.json").json()["paths"]
     for path in (
-        "/api/scenarios", "/api/topologies", "/api/topologies/{pk}", "/api/topologies/{pk}/runs",
-        "/api/runs/{pk}", "/api/runs/{pk}/events", "/api/runs/{pk}/control", "/api/scenarios/{slug}/runs",
+        "/api/scenarios",
+        "/api/topologies",
+        "/api/topologies/{pk}",
+        "/api/topologies/{pk}/runs",
+        "/api/runs/{pk}",
+        "/api/runs/{pk}/events",
+        "/api/runs/{pk}/control",
+        "/api/scenarios/{slug}/runs",
     ):
         assert path in paths, path

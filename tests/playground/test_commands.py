@@ -24,7 +24,9 @@ def test_it_loads_every_built_in_scenario_and_is_safe_to_repeat():
     out = StringIO()
     call_command("load_scenarios", stdout=out)
     assert "0 created" in out.getvalue()
-    assert {s.slug: s.name for s in Scenario.objects.all()} == {slug: s.name for slug, s in expected.items()}
+    assert {s.slug: s.name for s in Scenario.objects.all()} == {
+        slug: s.name for slug, s in expected.items()
+    }
 
 
 def test_it_prints_a_working_api_token(owner):

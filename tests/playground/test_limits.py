@@ -41,7 +41,10 @@ def test_it_refuses_an_autoscale_maximum_over_the_instance_limit(owner_api, limi
     document["nodes"][2]["autoscale"] = {"min": 1, "max": 10, "target_utilization": 0.7}
     response = owner_api.post("/api/topologies", {"document": document})
     assert response.status_code == 400, response.content
-    assert {"path": 'nodes[2] "api"', "message": "autoscale.max 10 is over the limit of 4"} in response.json()["errors"]
+    assert {
+        "path": 'nodes[2] "api"',
+        "message": "autoscale.max 10 is over the limit of 4",
+    } in response.json()["errors"]
 
 
 def test_it_refuses_a_client_rate_over_the_limit(owner_api, limits, document):
@@ -55,7 +58,10 @@ def test_it_refuses_a_simulated_duration_over_the_limit(owner_api, limits, docum
     """Simulated duration: named on duration_ms."""
     document["duration_ms"] = 700_000
     error = _only_error(owner_api.post("/api/topologies", {"document": document}))
-    assert error == {"path": "duration_ms", "message": "duration_ms 700000 is over the limit of 600000"}
+    assert error == {
+        "path": "duration_ms",
+        "message": "duration_ms 700000 is over the limit of 600000",
+    }
 
 
 def test_it_lists_every_limit_exceeded_at_once(owner_api, limits, document):
@@ -67,7 +73,9 @@ def test_it_lists_every_limit_exceeded_at_once(owner_api, limits, document):
     assert response.status_code == 400 and len(response.json()["errors"]) == 3
 
 
-def test_it_applies_limits_changed_in_the_admin_to_runs_of_saved_topologies(owner_api, make_topology, limits):
+def test_it_applies_limits_changed_in_the_admin_to_runs_of_saved_topologies(
+    owner_api, make_topology, limits
+):
     """A topology saved under looser limits does not start once they tighten: nothing started."""
     topology = make_topology(Topology.PRIVATE)
     limits.max_instances = 2
@@ -103,7 +111,9 @@ def test_it_counts_concurrent_runs_per_user(owner_api, outsider_api, make_topolo
 
 @pytest.fixture
 def scenario(db) -> Scenario:
-    return Scenario.objects.create(slug="small", name="Small", pattern="load-balancing", document=SMALL_DOCUMENT)
+    return Scenario.objects.create(
+        slug="small", name="Small", pattern="load-balancing", document=SMALL_DOCUMENT
+    )
 
 
 def test_it_holds_visitors_to_the_tighter_rate_and_duration(anon_api, owner_api, limits):
@@ -114,8 +124,14 @@ def test_it_holds_visitors_to_the_tighter_rate_and_duration(anon_api, owner_api,
     response = anon_api.post("/api/scenarios/heavy/runs")
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"path": "duration_ms", "message": "duration_ms 200000 is over the limit of 120000 for visitors who are not logged in"},
-        {"path": 'nodes[0] "users"', "message": "rate 800 is over the limit of 500 for visitors who are not logged in"},
+        {
+            "path": "duration_ms",
+            "message": "duration_ms 200000 is over the limit of 120000 for visitors who are not logged in",
+        },
+        {
+            "path": 'nodes[0] "users"',
+            "message": "rate 800 is over the limit of 500 for visitors who are not logged in",
+        },
     ]
     assert Run.objects.count() == 0
     assert owner_api.post("/api/scenarios/heavy/runs").status_code == 201

@@ -16,12 +16,25 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "RUN_BACKEND", "DEBUG")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "RUN_BACKEND", "DEBUG")
+    }
     code = "import playground.settings as s; print(s.DATABASES['default']['ENGINE'], s.RUN_BACKEND, s.CHANNEL_LAYERS['default']['BACKEND'])"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
-@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("Off", False), ("0", False), ("", False)])
+@pytest.mark.parametrize(
+    "value, expected", [("1", True), ("true", True), ("Off", False), ("0", False), ("", False)]
+)
 def test_it_reads_booleans(monkeypatch, value, expected):
     """Booleans take the usual spellings; empty means the default."""
     monkeypatch.setenv("SOME_FLAG", value)
@@ -46,17 +59,29 @@ def test_it_defaults_to_the_embedded_setup():
     """No variables: SQLite, runs in a thread, the in-memory channel layer."""
     result = _settings_in_subprocess()
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "thread", "channels.layers.InMemoryChannelLayer"]
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "thread",
+        "channels.layers.InMemoryChannelLayer",
+    ]
 
 
 def test_it_switches_to_postgres_redis_and_celery_by_environment():
     """DATABASE_URL picks PostgreSQL; REDIS_URL picks channels-redis and Celery."""
-    result = _settings_in_subprocess(DATABASE_URL="postgres://u@127.0.0.1:5432/db", REDIS_URL="redis://127.0.0.1:6379/0")
+    result = _settings_in_subprocess(
+        DATABASE_URL="postgres://u@127.0.0.1:5432/db", REDIS_URL="redis://127.0.0.1:6379/0"
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "celery", "channels_redis.core.RedisChannelLayer"]
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "celery",
+        "channels_redis.core.RedisChannelLayer",
+    ]
 
 
-@pytest.mark.parametrize("env", [{"DEBUG": "perhaps"}, {"RUN_BACKEND": "carrier-pigeon"}, {"MAX_BODY_BYTES": "1MB"}])
+@pytest.mark.parametrize(
+    "env", [{"DEBUG": "perhaps"}, {"RUN_BACKEND": "carrier-pigeon"}, {"MAX_BODY_BYTES": "1MB"}]
+)
 def test_it_refuses_to_start_on_a_bad_value(env):
     """A bad value stops the settings from loading, with the variable named."""
     result = _settings_in_subprocess(**env)

@@ -13,7 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--name", default="command line", help="a label shown on the account page")
+        parser.add_argument(
+            "--name", default="command line", help="a label shown on the account page"
+        )
 
     def handle(self, *args, username: str, name: str, **options) -> None:
         User = get_user_model()

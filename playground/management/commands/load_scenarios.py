@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from patterns import scenarios
-
 from playground.models import Scenario
 
 
