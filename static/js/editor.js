@@ -125,7 +125,7 @@ function render() {
 function subtitle(n) {
   switch (n.kind) {
     case "client": case "source": return `${(KIND_STYLE[n.kind] || {}).short} · ${n.rate ?? "?"}/s`;
-    case "service": case "filter": return `${n.kind} · ×${n.instances || 1}`;
+    case "service": case "filter": return `${n.kind} · ×${n.instances ?? 1}`;
     case "load_balancer": return (n.algorithm || "round_robin").replaceAll("_", " ");
     default: return (KIND_STYLE[n.kind] || { short: n.kind }).short;
   }

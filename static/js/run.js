@@ -174,6 +174,7 @@ function enterReplay(fromStart) {
   mode = "replay";
   if (socket) { socket.onclose = null; socket.close(); socket = null; }
   document.body.classList.add("replay");
+  $("#speed-label").textContent = "(replay speed)";
   const scrub = $("#scrubber");
   scrub.max = String(Math.ceil(endT()));
   scrub.disabled = false;
