@@ -9,7 +9,10 @@ engine and our ratio to SimPy, with our event recording off and on (on:
 every event built into a dict, in batches of one simulated second, as the
 web runner does), and the process's peak RSS.
 
-    .venv/bin/python benchmarks/engine.py [--requests N] [--only-ours]
+    .venv/bin/python benchmarks/engine.py [--requests N] [--repeat R]
+    # 10 million requests in flat memory:
+    .venv/bin/python benchmarks/engine.py --requests 10000000 --repeat 1 --only-ours \
+        --algorithms least_connections --no-recording-only
 """
 
 from __future__ import annotations
@@ -128,6 +131,12 @@ def main() -> None:
         default=3,
         help="runs of each measurement; the fastest counts (the machine is shared)",
     )
+    parser.add_argument("--algorithms", default=",".join(ALGORITHMS), help="comma-separated")
+    parser.add_argument(
+        "--no-recording-only",
+        action="store_true",
+        help="skip the recording runs (for the memory run)",
+    )
     args = parser.parse_args()
     n = args.requests
 
@@ -140,13 +149,13 @@ def main() -> None:
         f"(4 at {FAST_MS:g} ms, 4 at {SLOW_MS:g} ms), {RATE:g} req/s"
     )
     print(f"{'algorithm':<18} {'engine':<16} {'req/s':>10} {'mean ms':>9} {'vs SimPy':>9}")
-    for algorithm in ALGORITHMS:
+    for algorithm in args.algorithms.split(","):
         base = None
         if not args.only_ours:
             t, mean = best(simpy_model, algorithm, n)
             base = n / t
             print(f"{algorithm:<18} {'simpy 4.1.2':<16} {base:>10,.0f} {mean:>9.2f} {'1.00x':>9}")
-        for record in (False, True):
+        for record in (False,) if args.no_recording_only else (False, True):
             t, mean = best(ours, algorithm, n, record)
             rate = n / t
             ratio = f"{rate / base:.2f}x" if base else "-"
