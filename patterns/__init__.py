@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from patterns.engine import Simulation
 from patterns.topology import Problem, TopologyError, load
+from patterns.tracing import trace
 
 try:  # the built-in scenarios live in their own package (patterns/scenarios)
     from patterns import scenarios
 except ImportError:  # pragma: no cover - until the scenarios package exists
     scenarios = None  # type: ignore[assignment]
 
-__all__ = ["Problem", "Simulation", "TopologyError", "load", "scenarios"]
+__all__ = ["Problem", "Simulation", "TopologyError", "load", "scenarios", "trace"]
