@@ -162,6 +162,14 @@ class Simulation:
         log.clear()
         return events
 
+    def stored(self, database_id: str) -> dict[int, Any]:
+        """What aggregators have written to `database_id`, by request id (a copy)."""
+        out: dict[int, Any] = {}
+        for node in self.nodes.values():
+            if getattr(node, "store_id", None) == database_id:
+                out.update(node.stored)  # type: ignore[attr-defined]
+        return out
+
     def metrics(self) -> dict[str, Any]:
         """A snapshot per node: in flight, queued, utilisation, completions since the
         last snapshot, instances up (the `metrics` event's `nodes`)."""
@@ -200,7 +208,11 @@ class Simulation:
             "latency_ms": self.latency.summary(),
             "nodes": nodes,
             "load_balancers": balancers,
-            "aggregators": {},
+            "aggregators": {
+                node_id: node.gather_counts()
+                for node_id, node in self.nodes.items()
+                if hasattr(node, "gather_counts")
+            },
             "sagas": _sagas_of(self.nodes),
         }
 

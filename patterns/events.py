@@ -32,8 +32,13 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "lb.pick": ("req", "lb", "session", "chosen", "candidates", "reason"),
     # Extension: a balancer's health checks changed their view of a target.
     "lb.health": ("lb", "target", "healthy", "reason"),
-    "aggregate.done": ("req", "node", "received", "expected", "partial"),
-    "aggregate.late": ("req", "node", "from"),
+    # Extension: why it closed, the workers missing, when the gather opened,
+    # the replies in time ({"from", "t", "value"}), the merged result, and the
+    # database it is stored in (or null).
+    "aggregate.done": ("req", "node", "received", "expected", "partial", "reason", "missing",
+                       "started_t", "replies", "result", "store"),
+    # Extension: how long after the gather closed the reply came.
+    "aggregate.late": ("req", "node", "from", "late_ms"),
     "timeout": ("req", "node", "missing"),
     # Extended with the replica running the saga and the node the step calls
     # (none for the saga's end states); `step` indexes the flat list of call

@@ -245,6 +245,8 @@ IMPLEMENTED_KINDS: frozenset[str] = frozenset(
         "database",
         "load_balancer",
         "orchestrator",
+        "dispatcher",
+        "aggregator",
     }
 )
 

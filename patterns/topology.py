@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from patterns import schema
+from patterns import scatter, schema
 from patterns.schema import Field
 
 _ID = re.compile(schema.ID_PATTERN)
@@ -552,6 +552,10 @@ class _Graph:
                 self.check_pool(node, path)
             if kind == "aggregator":
                 self.check_aggregator(node, path)
+                if not any(e["to"] == node_id for es in self.out.values() for _, e in es):
+                    self.add(path, "aggregator receives no replies (no edge leads to it)")
+            if kind == "dispatcher":
+                self.check_dispatcher(path, targets)
             if kind == "orchestrator":
                 self.check_orchestrator(node, path, {e["to"] for _, e in self.out[node_id]})
             if kind in ("aggregator", "orchestrator") and node["store"] is not None:
@@ -600,6 +604,24 @@ class _Graph:
             self.add(_join(path, "count"), 'is required when completion is "count"')
         if node["completion"] == "deadline" and node["timeout_ms"] is None:
             self.add(_join(path, "timeout_ms"), 'is required when completion is "deadline"')
+
+    def check_dispatcher(self, path: str, workers: list[str]) -> None:
+        """A dispatcher's workers all reply to one aggregator (TOPOLOGY.md, scatter-gather)."""
+        if not workers:
+            self.add(path, "dispatcher has no downstream worker")
+            return
+        doc = {
+            "nodes": list(self.by_id.values()),
+            "edges": [e for es in self.out.values() for _, e in es],
+        }
+        reached: list[str] = []
+        for worker in workers:
+            found = scatter.aggregators_reached(doc, worker)
+            if not found:
+                self.add(path, f'worker "{worker}" replies to no aggregator')
+            reached.extend(a for a in found if a not in reached)
+        if len(reached) > 1:
+            self.add(path, f"workers reply to more than one aggregator ({', '.join(reached)})")
 
     def check_orchestrator(self, node: dict[str, Any], path: str, called: set[str]) -> None:
         if not node["steps"]:

@@ -93,6 +93,9 @@ def test_it_fills_every_field_of_every_kind(kind: str) -> None:
         doc["edges"].append({"from": "c", "to": "n"})
     if kind == "orchestrator":
         doc["nodes"][1]["steps"] = [{"call": "t"}]
+    if kind == "dispatcher":  # its workers reply to an aggregator
+        doc["nodes"].append({"id": "g", "kind": "aggregator"})
+        doc["edges"].append({"from": "t", "to": "g"})
     found = load(doc)["nodes"][1]
     assert set(found) == {"id", "kind", "label", "x", "y", *schema.KINDS[kind]}
 

@@ -1,0 +1,89 @@
+"""Dispatchers: the scatter half of a scatter-gather.
+
+A dispatcher sends a copy of each request down every outgoing edge (its
+workers) at once, and opens a gather for it at the aggregator its workers
+reply to. Its caller is answered when that aggregator completes, not when
+the workers answer. A worker that fails its copy sends no reply; the
+dispatcher tells the aggregator, so a gather never waits for a reply that
+cannot come.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from patterns.nodes.aggregator import Aggregator
+from patterns.nodes.base import OK, Node, Reply, Request, register
+from patterns.scatter import aggregators_reached
+
+if TYPE_CHECKING:
+    from patterns.nodes.base import Link
+
+
+@register("dispatcher")
+class Dispatcher(Node):
+    """Sends a copy of the request to every downstream node; see the module docstring."""
+
+    aggregator: Aggregator
+    workers: list[str]
+
+    def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
+        super().wire(links)
+        # Workers by node id: the aggregator names the senders of replies so.
+        self.workers = [node.id for node, edge in links if edge.get("when", "ok") == "ok"]
+
+    def start(self) -> None:
+        found = aggregators_reached(self.sim.doc, self.id)
+        # Validation guarantees exactly one (patterns.topology).
+        agg = self.sim.nodes[found[0]]
+        assert isinstance(agg, Aggregator)
+        self.aggregator = agg
+        self.scattered = 0
+        self.in_flight = 0
+        self.done_at_snapshot = 0
+        self.copy_answers = [
+            self.copy_answer(link, name)
+            for link, name in zip(self.calls, self.workers, strict=True)
+        ]
+
+    def copy_answer(self, link: Link, worker: str) -> Reply:
+        agg = self.aggregator
+
+        def answered(req: Request, outcome: int) -> None:
+            if outcome != OK:
+                agg.worker_failed(req, worker)
+
+        return answered
+
+    def accept(self, req: Request, reply: Reply, op: str) -> None:
+        self.scattered += 1
+        self.in_flight += 1
+
+        def gathered(req: Request, outcome: int) -> None:
+            self.in_flight -= 1
+            reply(req, outcome)
+
+        self.aggregator.open(req, gathered, self.workers, self.kernel.now)
+        for link, answered in zip(self.calls, self.copy_answers, strict=True):
+            link.call(req, answered)
+
+    def snapshot(self) -> dict[str, Any]:
+        done = self.scattered - self.done_at_snapshot
+        self.done_at_snapshot = self.scattered
+        return {
+            "in_flight": self.in_flight,
+            "queued": 0,
+            "utilization": 0.0,
+            "completed": done,
+            "instances_up": 1,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "processed": self.scattered,
+            "failed": 0,
+            "rejected": 0,
+            "utilization": 0.0,
+            "queue_max": 0,
+            "instances": {},
+        }
