@@ -1,0 +1,39 @@
+"""The orchestrator scenarios show what their descriptions say."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from patterns import Simulation, scenarios
+
+
+@cache
+def summary(slug: str) -> dict[str, Any]:
+    return Simulation(scenarios.get(slug).document, record=False).run()
+
+
+def test_it_resumes_the_vod_sagas_of_the_crashed_replica() -> None:
+    """The VOD saga survives orch#0's crash: sagas resume on orch#1 and none is lost."""
+    result = summary("vod-subscription-saga")
+    sagas = result["sagas"]
+    assert sagas["resumed"] >= 1 and sagas["lost"] == 0
+    assert sagas["compensated"] > 0  # refunds after a regional unlock failed for good
+    ended = sagas["completed"] + sagas["compensated"] + sagas["failed"]
+    assert ended == result["requests"]["started"]
+    assert sagas["completed"] > 0.9 * ended
+
+
+def test_it_adds_the_profile_service_without_changing_any_other() -> None:
+    """The profile variant adds one node, one edge and one step; every other node is the same."""
+    first = scenarios.get("vod-subscription-saga").document
+    second = scenarios.get("vod-subscription-with-profile").document
+    before = {n["id"]: n for n in first["nodes"]}
+    after = {n["id"]: n for n in second["nodes"]}
+    assert set(after) - set(before) == {"profile"}
+    for node_id, node in before.items():
+        if node_id != "orch":
+            assert after[node_id] == node, node_id
+    calls = [s.get("call") for s in after["orch"]["steps"]]
+    assert calls[:2] == ["user-service", "profile"]
+    assert summary("vod-subscription-with-profile")["nodes"]["profile"]["processed"] > 0
