@@ -33,6 +33,7 @@ UP = "up"  # serving (possibly crashed: see Instance.crashed)
 STARTING = "starting"  # booting (autoscale, cold start): not yet serving
 DRAINING = "draining"  # being removed: finishes what it holds, takes nothing new
 STOPPED = "stopped"
+SERVING = (UP, DRAINING)  # states in which an instance works off its queue
 
 
 class Job:
@@ -203,7 +204,8 @@ class Instance(Target):
         job.reply(req, outcome)
         queue = self.queue
         if queue:
-            if self.busy < self.workers and self.state is UP and not self.crashed:
+            # A draining instance still works off its queue.
+            if self.busy < self.workers and self.state in SERVING and not self.crashed:
                 self.begin(queue.popleft())
         elif not self.busy and self.idle_hook is not None:
             self.idle_hook(self)
@@ -211,7 +213,7 @@ class Instance(Target):
     def pull(self) -> None:
         """Give free workers queued jobs, or report the instance idle."""
         queue = self.queue
-        while queue and self.busy < self.workers and self.state is UP and not self.crashed:
+        while queue and self.busy < self.workers and self.state in SERVING and not self.crashed:
             self.begin(queue.popleft())
         if not self.busy and self.idle_hook is not None:
             self.idle_hook(self)
