@@ -122,3 +122,35 @@ def test_it_reads_and_writes_a_database_at_its_own_pace() -> None:
     }
     evs, _ = run_events(doc)
     assert {e["latency_ms"] for e in evs if e["type"] == "request.done"} == {10.0}
+
+
+def test_it_drains_surplus_instances_when_load_falls() -> None:
+    """Scaling in: surplus instances take no new work, finish their queue, then stop."""
+    doc = {
+        "version": 1,
+        "duration_ms": 6000,
+        "seed": 4,
+        "nodes": [
+            {"id": "users", "kind": "client", "rate": 150},
+            {"id": "lb", "kind": "load_balancer", "algorithm": "round_robin"},
+            {
+                "id": "api",
+                "kind": "service",
+                "instances": 4,
+                "service_time": exp(10),
+                "autoscale": {
+                    "min": 1,
+                    "max": 4,
+                    "target_utilization": 0.9,
+                    "interval_ms": 500,
+                    "startup_ms": 1000,
+                },
+            },
+        ],
+        "edges": [{"from": "users", "to": "lb"}, {"from": "lb", "to": "api"}],
+    }
+    evs, summary = run_events(doc)
+    stopped = [e for e in evs if e["type"] == "instance.down" and "drained" in e["reason"]]
+    assert stopped
+    r = summary["requests"]
+    assert r["completed"] == r["started"] and r["timed_out"] == 0
