@@ -7,7 +7,9 @@ under round robin). Algorithms: round robin, least connections, power of two.
 Edges have no latency, as in the SimPy model. Prints requests/s for each
 engine and our ratio to SimPy, with our event recording off and on (on:
 every event built into a dict, in batches of one simulated second, as the
-web runner does), and the process's peak RSS.
+web runner does), and the process's peak RSS. For least connections it also
+times a bare heap-and-callbacks loop of the same model (no engine, no
+features): the ceiling pure Python reaches on this machine.
 
     .venv/bin/python benchmarks/engine.py [--requests N] [--repeat R]
     # 10 million requests in flat memory:
@@ -121,6 +123,52 @@ def simpy_model(algorithm: str, requests: int) -> tuple[float, float]:
     return elapsed, state["total"] / requests
 
 
+def bare_loop(algorithm: str, requests: int) -> tuple[float, float]:
+    """The ceiling: the same model as one flat heap loop, no engine at all (least connections)."""
+    import heapq
+    import itertools
+
+    rng = random.Random(7)
+    heap: list[tuple[float, int, int, Any]] = []
+    seq = itertools.count()
+    push, pop = heapq.heappush, heapq.heappop
+    means = [FAST_MS] * 4 + [SLOW_MS] * 4
+    busy = [False] * 8
+    queues: list[list[float]] = [[] for _ in range(8)]
+    inflight = [0] * 8
+    total, done, turn, t = 0.0, 0, 0, 0.0
+    start = time.perf_counter()
+    for _ in range(requests):
+        t += rng.expovariate(RATE / 1000.0)
+        push(heap, (t, next(seq), 0, None))
+    while heap:
+        now, _, kind, arg = pop(heap)
+        if kind == 0:
+            best = turn % 8
+            for k in range(1, 8):
+                j = (turn + k) % 8
+                if inflight[j] < inflight[best]:
+                    best = j
+            turn = best + 1
+            inflight[best] += 1
+            if busy[best]:
+                queues[best].append(now)
+            else:
+                busy[best] = True
+                push(heap, (now + rng.expovariate(1 / means[best]), next(seq), 1, (best, now)))
+        else:
+            i, t0 = arg
+            inflight[i] -= 1
+            total += now - t0
+            done += 1
+            if queues[i]:
+                t1 = queues[i].pop(0)
+                push(heap, (now + rng.expovariate(1 / means[i]), next(seq), 1, (i, t1)))
+            else:
+                busy[i] = False
+    return time.perf_counter() - start, total / done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200_000)
@@ -155,6 +203,11 @@ def main() -> None:
             t, mean = best(simpy_model, algorithm, n)
             base = n / t
             print(f"{algorithm:<18} {'simpy 4.1.2':<16} {base:>10,.0f} {mean:>9.2f} {'1.00x':>9}")
+        if algorithm == "least_connections" and base:
+            t, mean = best(bare_loop, algorithm, n)
+            rate = n / t
+            label = "bare heap loop"
+            print(f"{algorithm:<18} {label:<16} {rate:>10,.0f} {mean:>9.2f} {rate / base:>8.2f}x")
         for record in (False,) if args.no_recording_only else (False, True):
             t, mean = best(ours, algorithm, n, record)
             rate = n / t
