@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from patterns import faults
+from patterns import faults, pipeline
 from patterns.events import METRICS_INTERVAL_MS, to_dicts
 from patterns.kernel import URGENT, Kernel
 from patterns.nodes import KINDS, OUTCOMES, Node, Request
@@ -88,10 +88,26 @@ class Simulation:
             self._check_done()
 
     def branch_end(self, req: Request) -> None:
-        """One branch of a source's item reached its end."""
+        """One branch of a source's item (or of one of its copies) reached its end."""
+        req = req.root
         req.branches -= 1
         if req.branches <= 0 and not req.done:
             self.close(req, 0)
+
+    def copy_done(self, copy: Request, outcome: int) -> None:
+        """The receiver's answer to a copy sent down an asynchronous edge (Link.send).
+
+        A copy's branch ends once: when it reaches a sink or when its receiver
+        answers OK, whichever comes first (`copy.done`). A failed copy fails
+        the item.
+        """
+        if copy.done:
+            return
+        if outcome == 0:
+            copy.done = True
+            self.branch_end(copy)
+        elif not copy.root.done:
+            self.close(copy.root, outcome)
 
     def emitter_done(self) -> None:
         self.emitters -= 1
@@ -144,6 +160,12 @@ class Simulation:
         """Apply a fault (TOPOLOGY.md "Faults") now; raises TopologyError if it is malformed."""
         faults.inject(self, fault)
 
+    def scale(self, node: str, instances: int) -> None:
+        """Resize a service's or filter's pool to `instances` now (a `scale` event); TopologyError if invalid."""
+        from patterns.scaling import scale
+
+        scale(self, node, instances)
+
     def run(self) -> dict[str, Any]:
         """Advance to the end (drain included) and return the summary."""
         step = max(self.duration_ms / 50, 1000.0)
@@ -178,7 +200,7 @@ class Simulation:
             snap = node.snapshot()
             if snap is not None:
                 nodes[node_id] = snap
-        return nodes
+        return pipeline.annotate(self, nodes)
 
     def summary(self) -> dict[str, Any]:
         """The summary of TOPOLOGY.md "Summary"."""
@@ -214,6 +236,7 @@ class Simulation:
                 if hasattr(node, "gather_counts")
             },
             "sagas": _sagas_of(self.nodes),
+            **pipeline.summarize(self, nodes),
         }
 
 

@@ -53,6 +53,15 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "autoscale": ("node", "from", "to", "utilization", "reason"),
     "request.done": ("req", "origin", "latency_ms", "outcome"),
     "metrics": ("nodes",),
+    # Extensions for brokers and pipelines (patterns/nodes/broker.py): a
+    # message delivered again after its consumer failed it (`attempt` counts
+    # from 1), a message dead-lettered after `deliveries` failed deliveries,
+    # a copy a sink has already received (at-least-once), and a pool resized
+    # by hand (`Simulation.scale`).
+    "broker.redeliver": ("req", "node", "group", "attempt", "reason"),
+    "broker.dead": ("req", "node", "group", "deliveries"),
+    "item.duplicate": ("req", "node", "tag"),
+    "scale": ("node", "from", "to", "reason"),
 }
 
 

@@ -26,6 +26,7 @@ MAX_REQUESTS = 100_000_000
 MAX_RATE = 1_000_000.0
 MAX_SPLIT = 100
 MAX_STEPS = 100
+MAX_DELIVERIES = 1000
 MAX_ZONES = 20
 # Any time in ms; far beyond any run, small enough that sums stay finite.
 MAX_MS = 1_000_000_000.0
@@ -209,8 +210,9 @@ KINDS: dict[str, dict[str, Field]] = {
         "zone_aware": Field("bool", False),
         "health_check": Record(HEALTH_CHECK, nullable=False, default={}),
     },
-    "topic": {"latency_ms": Num(1, 0, MAX_MS)},
-    "queue": {"latency_ms": Num(1, 0, MAX_MS)},
+    # max_deliveries (extension): failed deliveries before a message is dead-lettered.
+    "topic": {"latency_ms": Num(1, 0, MAX_MS), "max_deliveries": Int(5, 1, MAX_DELIVERIES)},
+    "queue": {"latency_ms": Num(1, 0, MAX_MS), "max_deliveries": Int(5, 1, MAX_DELIVERIES)},
     "dispatcher": {},
     "aggregator": {
         "completion": Enum("all", COMPLETIONS),
@@ -247,6 +249,9 @@ IMPLEMENTED_KINDS: frozenset[str] = frozenset(
         "orchestrator",
         "dispatcher",
         "aggregator",
+        "filter",
+        "topic",
+        "queue",
     }
 )
 

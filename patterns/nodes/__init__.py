@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from patterns.nodes import database, emitters, function, load_balancer, orchestrator, service
 from patterns.nodes import aggregator, dispatcher  # scatter-gather
+from patterns.nodes import broker, filter  # pipes and filters, message brokers
 from patterns.nodes.base import FAILED, KINDS, OK, OUTCOMES, REJECTED, TIMED_OUT, Node, Request
 
 __all__ = [

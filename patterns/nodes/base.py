@@ -27,7 +27,9 @@ Reply = Callable[["Request", int], object]
 class Request:
     """One request of a client (or item of a source), followed end to end."""
 
-    __slots__ = ("id", "origin", "t0", "session", "key", "n", "done", "sync", "branches", "step")
+    __slots__ = (
+        "id", "origin", "t0", "session", "key", "n", "done", "sync", "branches", "step", "root", "tag",
+    )
 
     def __init__(self, rid: int, origin: str, t0: float, session: str, key: int, sync: bool):
         self.id = rid
@@ -40,6 +42,19 @@ class Request:
         self.sync = sync  # False for a source's item: nobody waits for it
         self.branches = 1  # pipe branches of an item still going
         self.step = 0  # which of its origin's outgoing edges it is on
+        # A copy of an item down a pipe or through a topic (`fork`) points at
+        # the item it came from; `tag` names the copy's path, so a copy that a
+        # redelivery makes again has the same tag (a duplicate, to a sink).
+        self.root = self
+        self.tag = ""
+
+    def fork(self, tag: str, key: int) -> Request:
+        """A copy of this item sent down an asynchronous edge; its branch counts on the root."""
+        copy = Request(self.id, self.origin, self.t0, self.session, key, False)
+        copy.root = self.root
+        copy.tag = tag
+        copy.branches = 0
+        return copy
 
 
 class Target:
@@ -62,7 +77,8 @@ class Target:
 class Link:
     """One edge as its sender sees it: delivers calls after the latency, answers back."""
 
-    __slots__ = ("kernel", "log", "source", "target", "latency", "op", "when", "oneway")
+    __slots__ = ("kernel", "log", "source", "target", "latency", "op", "when", "oneway",
+                 "sim", "asynchronous", "copies", "salt")
 
     def __init__(self, sim: Simulation, source: str, target: Target, edge: dict[str, Any]):
         self.kernel = sim.kernel
@@ -73,9 +89,19 @@ class Link:
         self.op = edge.get("op", "read")
         self.when = edge.get("when", "ok")
         self.oneway = target.oneway
+        # Pipes and publishes (patterns.nodes.pipes.configure): `call` sends
+        # `copies` forks of the item (`send`) and answers OK at once.
+        self.sim = sim
+        self.asynchronous = False
+        self.copies = 1
+        self.salt = 0
 
     def call(self, req: Request, reply: Reply) -> None:
         """Send `req` to the target; `reply(req, outcome)` runs when the answer is back."""
+        if self.asynchronous:
+            self.send(req)
+            reply(req, OK)
+            return
         lat = self.latency
         kernel = self.kernel
         if self.log is not None:
@@ -108,6 +134,29 @@ class Link:
 
         self.target.accept(req, back, self.op)
 
+    def send(self, req: Request) -> None:
+        """Send `copies` forks of `req` down this edge without waiting for them.
+
+        Each fork is one more branch of the item; it ends when the receiver
+        answers OK, and the item fails when the receiver fails the fork
+        (`Simulation.copy_done`).
+        """
+        root = req.root
+        kernel = self.kernel
+        log = self.log
+        now = kernel.now
+        arrive = now + self.latency
+        for k in range(self.copies):
+            tag = f"{req.tag}/{self.source}>{self.target.name}.{k}"
+            copy = req.fork(tag, (req.key * 0x9E3779B97F4A7C15 + self.salt + k) & 0xFFFFFFFFFFFFFFFF)
+            root.branches += 1
+            if log is not None:
+                log.append(("msg.send", now, req.id, self.source, self.target.name, arrive))
+            kernel.at(arrive, self._deliver_copy, copy, None)
+
+    def _deliver_copy(self, copy: Request, _: object) -> None:
+        self.target.accept(copy, self.sim.copy_done, self.op)
+
 
 class Node(Target):
     """A node of the topology. Subclasses register under their kind."""
@@ -138,8 +187,11 @@ class Node(Target):
 
     def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
         """Connect the outgoing edges, once every node exists."""
+        from patterns.nodes.pipes import configure
+
         for node, edge in links:
             link = Link(self.sim, self.id, node.target_from(self), edge)
+            configure(link, self, node)
             (self.errors if link.when == "error" else self.calls).append(link)
 
     def start(self) -> None:

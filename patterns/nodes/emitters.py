@@ -73,21 +73,12 @@ class Client(Node):
             return
         heappush(self.kernel.heap, (t, NORMAL, next(self.kernel.counter), self.emit, None, None))
 
-    def answer(self, req: Request, outcome: int) -> None:
-        if req.done:
-            return
-        req.step += 1
-        if outcome == OK and req.step < len(self.calls):
-            self.calls[req.step].call(req, self.answer)
-            return
-        self.sim.close(req, outcome)
-
-
-@register("source")
-class Source(Client):
-    """Emits items into a pipe and does not wait for them."""
-
-    sync = False
+    def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
+        super().wire(links)
+        # TOPOLOGY.md: a client whose first hop is a topic or queue does not
+        # wait; its request ends when every branch it spawned has ended.
+        if self.calls and self.calls[0].asynchronous:
+            self.sync = False
 
     def answer(self, req: Request, outcome: int) -> None:
         if req.done:
@@ -98,6 +89,18 @@ class Source(Client):
         req.step += 1
         if req.step < len(self.calls):
             self.calls[req.step].call(req, self.answer)
+        elif req.sync:
+            self.sim.close(req, OK)
+        else:
+            # Every edge is sent: the emission's own branch ends; the copies go on.
+            self.sim.branch_end(req)
+
+
+@register("source")
+class Source(Client):
+    """Emits items into a pipe and does not wait for them."""
+
+    sync = False
 
 
 @register("sink")
@@ -108,13 +111,28 @@ class Sink(Node):
         super().__init__(sim, spec)
         self.received = 0
         self.completed_since = 0
+        self.duplicates = 0
+        # (item id, copy tag) of every copy received: at-least-once delivery
+        # may bring the same copy twice, and only the first one counts.
+        self.seen: set[tuple[int, str]] = set()
 
     def accept(self, req: Request, reply: Any, op: str) -> None:
-        self.received += 1
-        self.completed_since += 1
-        if self.log is not None:
-            self.log.append(("node.finish", self.kernel.now, req.id, self.id, self.id))
-        if not req.sync:
+        key = (req.id, req.tag)
+        now = self.kernel.now
+        if key in self.seen:
+            self.duplicates += 1
+            if self.log is not None:
+                self.log.append(("item.duplicate", now, req.id, self.id, req.tag))
+        else:
+            self.seen.add(key)
+            self.received += 1
+            self.completed_since += 1
+            if self.log is not None:
+                self.log.append(("node.finish", now, req.id, self.id, self.id))
+        if req.root is not req and not req.done:
+            # An item's copy ends its branch on arrival, even when a service
+            # called the sink and answers its own sender later.
+            req.done = True
             self.sim.branch_end(req)
         reply(req, OK)
 

@@ -194,8 +194,6 @@ class Instance(Target):
             self.processed += 1
             if self.log is not None:
                 self.log.append(("node.finish", now, req.id, self.node.id, self.name))
-            if not req.sync and not self.node.calls:
-                self.node.sim.branch_end(req)
         busy = self.busy
         self.area += busy * (now - self.last)
         self.last = now
@@ -207,7 +205,11 @@ class Instance(Target):
             # A draining instance still works off its queue.
             if self.busy < self.workers and self.state in SERVING and not self.crashed:
                 self.begin(queue.popleft())
-        elif not self.busy and self.idle_hook is not None:
+            return
+        feed = self.node.feed
+        if feed is not None and self.state is UP and not self.crashed:
+            feed(self)  # a consumer of topics or queues takes their next message
+        if not self.busy and self.idle_hook is not None:
             self.idle_hook(self)
 
     def pull(self) -> None:
@@ -215,6 +217,9 @@ class Instance(Target):
         queue = self.queue
         while queue and self.busy < self.workers and self.state in SERVING and not self.crashed:
             self.begin(queue.popleft())
+        feed = self.node.feed
+        if feed is not None and not queue and self.state is UP and not self.crashed:
+            feed(self)
         if not self.busy and self.idle_hook is not None:
             self.idle_hook(self)
 
@@ -290,6 +295,9 @@ class Service(Node):
     """A pool of instances behind one name; see the module docstring."""
 
     shared_queue = False
+    # Set by the topics and queues this node consumes from (patterns.nodes.broker):
+    # called with an instance that has a free worker and nothing queued of its own.
+    feed: Callable[[Instance], None] | None = None
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)

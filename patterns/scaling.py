@@ -1,0 +1,60 @@
+"""Resizing a stage by hand while a run goes (`Simulation.scale`).
+
+New instances serve at once and, when the node consumes from a topic or
+queue, start on its backlog at once; surplus instances drain (they take
+nothing new, finish what they hold, then stop), as the autoscaler does it.
+An autoscaled node keeps autoscaling afterwards. Every resize is a `scale`
+event `{"node", "from", "to", "reason"}`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from patterns.nodes.service import DRAINING, STOPPED, UP, Service
+from patterns.schema import MAX_INSTANCES
+from patterns.topology import Problem, TopologyError
+
+if TYPE_CHECKING:
+    from patterns.engine import Simulation
+
+SCALABLE = ("service", "filter")
+
+
+def check(sim: Simulation, node_id: Any, instances: Any) -> list[Problem]:
+    """Problems of a scale request against a running simulation (paths `scale.node`, `scale.instances`)."""
+    problems = []
+    node = sim.nodes.get(node_id) if isinstance(node_id, str) else None
+    if node is None:
+        problems.append(Problem("scale.node", f"no node {node_id!r}"))
+    elif node.kind not in SCALABLE:
+        problems.append(Problem("scale.node", f"a {node.kind} cannot be scaled by hand (only {', '.join(SCALABLE)})"))
+    if isinstance(instances, bool) or not isinstance(instances, int):
+        problems.append(Problem("scale.instances", "expected a whole number"))
+    elif not 1 <= instances <= MAX_INSTANCES:
+        problems.append(Problem("scale.instances", f"must be between 1 and {MAX_INSTANCES}"))
+    return problems
+
+
+def scale(sim: Simulation, node_id: str, instances: int, reason: str = "scaled by hand") -> None:
+    """Resize `node_id`'s pool to `instances` serving instances now; TopologyError if the request is invalid."""
+    problems = check(sim, node_id, instances)
+    if problems:
+        raise TopologyError(problems)
+    node = sim.nodes[node_id]
+    assert isinstance(node, Service)
+    serving = [i for i in node.all if i.state == UP]
+    have = len(serving)
+    if sim.log is not None:
+        sim.log.append(("scale", sim.kernel.now, node_id, have, instances, reason))
+    for _ in range(instances - have):
+        inst = node.add_instance(STOPPED)
+        inst.last = sim.kernel.now
+        node.set_state(inst, UP, reason)
+    surplus = have - instances
+    for inst in sorted(serving, key=lambda i: -i.index)[: max(0, surplus)]:
+        # Drained instances stop when their last job ends (Service.idle).
+        inst.idle_hook = node.idle
+        node.set_state(inst, DRAINING, reason)
+        if not inst.busy and not inst.queue:
+            node.set_state(inst, STOPPED, f"{reason}: drained")
