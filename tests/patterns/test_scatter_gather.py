@@ -272,3 +272,32 @@ def test_it_stores_the_result_under_the_request_id_paying_the_write() -> None:
     # 1 to the dispatcher, 22 for the slower worker, 1 + 5 + 1 for the write, 1 back.
     assert {round(e["latency_ms"], 6) for e in of_type(evs, "request.done")} == {31}
     assert sim.stored("nowhere") == {}
+
+
+# -- the deadline sweep ----------------------------------------------------
+
+
+def test_it_sweeps_a_deadline_trading_completeness_for_latency() -> None:
+    """A longer deadline: more complete answers, longer waits; each point matches exp(-T/mean)."""
+    from patterns.sweep import sweep
+
+    doc = scatter([exp(40)] * 3, aggregator={"completion": "deadline", "timeout_ms": 50},
+                  requests=3000, rate=50, latency=0)  # fmt: skip
+    rows = sweep(doc, "agg", "timeout_ms", [25, 50, 100, 200])
+    assert [r["value"] for r in rows] == [25, 50, 100, 200]
+    for row in rows:
+        p = math.exp(-row["value"] / 40)
+        assert abs(row["completeness"] - (1 - p)) < 4 * math.sqrt(p * (1 - p) / 9000) + 1e-3
+    means = [r["latency_ms"]["mean"] for r in rows]
+    assert means == sorted(means)
+    completeness = [r["completeness"] for r in rows]
+    assert completeness == sorted(completeness)
+
+
+def test_it_refuses_a_sweep_of_a_field_the_node_does_not_have() -> None:
+    """sweep names the bad field instead of running anything."""
+    from patterns import TopologyError
+    from patterns.sweep import sweep
+
+    with pytest.raises(TopologyError, match="no field"):
+        sweep(scatter([10]), "agg", "colour", [1])
