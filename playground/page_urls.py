@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import path, re_path
 
-from playground import views
+from playground import sweep_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("scenarios/<slug:slug>/fork/", views.editor_fork_scenario, name="scenario_fork"),
     path("editor/panel/", views.editor_panel, name="editor_panel"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/sweep/", sweep_views.run_sweep, name="run_sweep"),
     # daphne serves no static files itself; the app must work from `make run` with no
     # proxy in front, so Django serves them (the script and CSS are a few hundred kB).
     re_path(

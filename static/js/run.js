@@ -7,6 +7,7 @@ import { POOL_KINDS } from "./layout.js";
 import { COLORS, Stage } from "./player.js";
 import { RunState } from "./runstate.js";
 import { SagaView } from "./sagaview.js";
+import { GatherView } from "./gatherview.js";
 
 const FINISHED = new Set(["finished", "failed", "cancelled"]);
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100];
@@ -32,6 +33,7 @@ const pendingLive = [];
 const stage = new Stage($("#stage"), doc, { onSelect: (s) => select(s) });
 const charts = new Charts($("#charts"), (doc.nodes || []).filter((n) => POOL_KINDS.has(n.kind) || n.kind === "database").map((n) => n.id));
 const sagas = SagaView.mount($("#sagas"), doc); // null unless there is an orchestrator or a broker
+const gathers = GatherView.mount($("#gathers"), doc, { runId: boot.id }); // null without an aggregator
 const log = new EventLog($("#event-log"), { onPick: (e) => select({ node: e.lb, pick: e }) });
 
 window.playground = { state, events, charts, get now() { return now; }, get mode() { return mode; }, get status() { return status; }, stage, seek: (t) => seek(t) };
@@ -110,6 +112,7 @@ function applyUntil(t) {
     state.apply(e);
     log.push(e);
     sagas?.push(e);
+    gathers?.push(e);
   }
 }
 
@@ -136,7 +139,7 @@ function frame(wall) {
   state.prune(now, minVisible);
   stage.draw(state, now, { minVisible, markerWindow: 1800 * speed, flashWindow: 700 * speed, wallNow: wall });
   if (wall - lastSlow > 150) { lastSlow = wall; slowUpdate(); }
-  if (wall - lastCharts > 500) { lastCharts = wall; charts.update(state.series()); log.render(); sagas?.render(events, now); }
+  if (wall - lastCharts > 500) { lastCharts = wall; charts.update(state.series()); log.render(); sagas?.render(events, now); gathers?.render(); }
   requestAnimationFrame(frame);
 }
 
@@ -193,6 +196,7 @@ function seek(t) {
   state.reset();
   log.clear();
   sagas?.clear();
+  gathers?.clear();
   cursor = 0;
   now = t;
   applyUntil(t);

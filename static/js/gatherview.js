@@ -1,0 +1,180 @@
+// Scatter-gather panel for the run view: a table of recent gathers, a per-request timeline
+// (one bar per worker from the scatter to its reply, the deadline as a line, late replies
+// greyed), and a deadline sweep (completeness and latency side by side, from headless runs).
+// Mounted only when the topology has an aggregator; fed every event in seq order.
+
+const SVG = "http://www.w3.org/2000/svg";
+const ROWS = 30;
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function el(name, attrs = {}, text) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+export class GatherView {
+  static mount(root, doc, { runId } = {}) {
+    const aggregators = (doc.nodes || []).filter((n) => n.kind === "aggregator");
+    if (!root || !aggregators.length) return null;
+    root.hidden = false;
+    return new GatherView(root, aggregators, runId);
+  }
+
+  constructor(root, aggregators, runId) {
+    this.root = root;
+    this.specs = new Map(aggregators.map((n) => [n.id, n]));
+    this.runId = runId;
+    this.table = root.querySelector("[data-gathers]");
+    this.timeline = root.querySelector("[data-timeline]");
+    this.caption = root.querySelector("[data-timeline-caption]");
+    this.sweepBox = root.querySelector("[data-sweep]");
+    this.chosen = null;
+    this.clear();
+    this.table.addEventListener("click", (ev) => {
+      const row = ev.target.closest("tr[data-req]");
+      if (row) this.show(Number(row.dataset.req));
+    });
+    const button = root.querySelector("[data-sweep-run]");
+    if (button) button.addEventListener("click", () => this.sweep());
+  }
+
+  clear() {
+    this.done = new Map(); // req -> aggregate.done
+    this.late = new Map(); // req -> [aggregate.late]
+    this.order = [];
+    this.dirty = true;
+  }
+
+  push(e) {
+    if (e.type === "aggregate.done") {
+      this.done.set(e.req, e);
+      this.order.push(e.req);
+      this.dirty = true;
+    } else if (e.type === "aggregate.late") {
+      if (!this.late.has(e.req)) this.late.set(e.req, []);
+      this.late.get(e.req).push(e);
+      this.dirty = true;
+    }
+  }
+
+  render() {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const rows = this.order.slice(-ROWS).reverse().map((req) => {
+      const d = this.done.get(req);
+      const cls = d.partial ? "gather-partial" : "gather-complete";
+      const chosen = req === this.chosen ? " chosen" : "";
+      return `<tr data-req="${req}" class="${cls}${chosen}"><td>${req}</td><td>${esc(d.node)}</td>`
+        + `<td>${d.received}/${d.expected}</td><td>${esc(d.reason)}</td>`
+        + `<td>${(d.t - d.started_t).toFixed(1)}</td><td>${esc((d.missing || []).join(", "))}</td></tr>`;
+    });
+    this.table.innerHTML = `<table class="table compact gathers"><thead><tr><th>req</th><th>aggregator</th>`
+      + `<th>replies</th><th>why it closed</th><th>ms</th><th>missing</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+    if (this.chosen === null && this.order.length) this.draw(this.order[this.order.length - 1]);
+    else if (this.chosen !== null) this.draw(this.chosen);
+  }
+
+  show(req) {
+    this.chosen = req;
+    this.dirty = true;
+    this.render();
+  }
+
+  draw(req) {
+    const d = this.done.get(req);
+    const svg = this.timeline;
+    svg.replaceChildren();
+    if (!d) return;
+    const spec = this.specs.get(d.node) || {};
+    const late = this.late.get(req) || [];
+    const workers = [...d.replies.map((r) => r.from), ...(d.missing || [])];
+    const ends = [...d.replies.map((r) => r.t), ...late.map((l) => l.t), d.t];
+    const deadline = spec.timeout_ms != null ? d.started_t + spec.timeout_ms : null;
+    if (deadline !== null) ends.push(deadline);
+    const span = Math.max(1e-9, Math.max(...ends) - d.started_t);
+    const W = 640, left = 110, right = 20, rowH = 22, top = 24;
+    const H = top + workers.length * rowH + 26;
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("width", W);
+    svg.setAttribute("height", H);
+    const x = (t) => left + ((t - d.started_t) / span) * (W - left - right);
+    workers.forEach((w, i) => {
+      const y = top + i * rowH;
+      const reply = d.replies.find((r) => r.from === w);
+      const lateReply = late.find((l) => l.from === w);
+      svg.appendChild(el("text", { x: left - 6, y: y + 14, "text-anchor": "end", class: "gt-label" }, w));
+      if (reply) {
+        svg.appendChild(el("rect", { x: x(d.started_t), y: y + 3, width: Math.max(1, x(reply.t) - x(d.started_t)), height: rowH - 8, class: "gt-bar" }));
+      } else if (lateReply) {
+        svg.appendChild(el("rect", { x: x(d.started_t), y: y + 3, width: Math.max(1, x(lateReply.t) - x(d.started_t)), height: rowH - 8, class: "gt-late" }));
+        svg.appendChild(el("text", { x: x(lateReply.t) + 4, y: y + 14, class: "gt-note" }, `late by ${lateReply.late_ms.toFixed(0)} ms`));
+      } else {
+        svg.appendChild(el("rect", { x: x(d.started_t), y: y + 3, width: W - right - x(d.started_t), height: rowH - 8, class: "gt-missing" }));
+        svg.appendChild(el("text", { x: x(d.started_t) + 4, y: y + 14, class: "gt-note" }, "no reply (failed or still on its way)"));
+      }
+    });
+    const bottom = top + workers.length * rowH;
+    svg.appendChild(el("line", { x1: x(d.t), x2: x(d.t), y1: top - 6, y2: bottom, class: "gt-close" }));
+    svg.appendChild(el("text", { x: x(d.t), y: top - 10, "text-anchor": "middle", class: "gt-note" }, "answered"));
+    if (deadline !== null) {
+      svg.appendChild(el("line", { x1: x(deadline), x2: x(deadline), y1: top - 6, y2: bottom, class: "gt-deadline" }));
+      svg.appendChild(el("text", { x: x(deadline), y: bottom + 14, "text-anchor": "middle", class: "gt-note" }, `deadline ${spec.timeout_ms} ms`));
+    }
+    svg.appendChild(el("text", { x: left, y: bottom + 14, class: "gt-note" }, "0"));
+    svg.appendChild(el("text", { x: W - right, y: bottom + 14, "text-anchor": "end", class: "gt-note" }, `${span.toFixed(0)} ms`));
+    this.caption.textContent = `request ${req} at ${esc(d.node)}: ${d.received}/${d.expected} replies, ${d.reason}`;
+  }
+
+  // -- the deadline sweep ------------------------------------------------------
+  async sweep() {
+    const agg = [...this.specs.values()][0];
+    const base = agg.timeout_ms || 100;
+    const values = [0.25, 0.5, 0.75, 1, 1.5, 2, 3].map((f) => Math.round(base * f));
+    this.sweepBox.querySelector("[data-sweep-status]").textContent = "running the topology headless for each deadline…";
+    const url = `/runs/${this.runId}/sweep/?node=${encodeURIComponent(agg.id)}&values=${values.join(",")}`;
+    const response = await fetch(url, { credentials: "same-origin" });
+    const body = await response.json();
+    if (!response.ok) {
+      this.sweepBox.querySelector("[data-sweep-status]").textContent = body.error || "the sweep failed";
+      return;
+    }
+    this.sweepBox.querySelector("[data-sweep-status]").textContent = body.note || "";
+    drawSweep(this.sweepBox.querySelector("[data-sweep-completeness]"), body.rows, base,
+      "completeness (replies in time)", [{ key: (r) => r.completeness * 100, label: "%", cls: "sw-complete" }], 100);
+    drawSweep(this.sweepBox.querySelector("[data-sweep-latency]"), body.rows, base,
+      "answer latency (ms)", [
+        { key: (r) => r.latency_ms.p50, label: "p50", cls: "sw-p50" },
+        { key: (r) => r.latency_ms.p95, label: "p95", cls: "sw-p95" },
+      ]);
+  }
+}
+
+export function drawSweep(svg, rows, current, title, series, yMax) {
+  svg.replaceChildren();
+  const W = 320, H = 200, left = 44, right = 12, top = 22, bottom = 30;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("width", W);
+  svg.setAttribute("height", H);
+  const xs = rows.map((r) => r.value);
+  const xMax = Math.max(...xs);
+  const ys = rows.flatMap((r) => series.map((s) => s.key(r)));
+  const top_ = yMax ?? Math.max(1, ...ys) * 1.1;
+  const x = (v) => left + (v / xMax) * (W - left - right);
+  const y = (v) => H - bottom - (v / top_) * (H - top - bottom);
+  svg.appendChild(el("text", { x: left, y: 14, class: "gt-title" }, title));
+  svg.appendChild(el("line", { x1: left, x2: W - right, y1: H - bottom, y2: H - bottom, class: "sw-axis" }));
+  svg.appendChild(el("line", { x1: left, x2: left, y1: top, y2: H - bottom, class: "sw-axis" }));
+  svg.appendChild(el("text", { x: left - 4, y: y(top_) + 4, "text-anchor": "end", class: "gt-note" }, top_.toFixed(0)));
+  svg.appendChild(el("text", { x: left - 4, y: H - bottom, "text-anchor": "end", class: "gt-note" }, "0"));
+  for (const v of xs) svg.appendChild(el("text", { x: x(v), y: H - bottom + 12, "text-anchor": "middle", class: "gt-note" }, v));
+  svg.appendChild(el("text", { x: (W + left) / 2, y: H - 4, "text-anchor": "middle", class: "gt-note" }, "deadline (ms)"));
+  svg.appendChild(el("line", { x1: x(current), x2: x(current), y1: top, y2: H - bottom, class: "gt-deadline" }));
+  series.forEach((s, i) => {
+    const points = rows.map((r) => `${x(r.value)},${y(s.key(r))}`).join(" ");
+    svg.appendChild(el("polyline", { points, class: `sw-line ${s.cls}` }));
+    for (const r of rows) svg.appendChild(el("circle", { cx: x(r.value), cy: y(s.key(r)), r: 2.5, class: `sw-dot ${s.cls}` }));
+    svg.appendChild(el("text", { x: W - right - 4, y: top + 12 + i * 12, "text-anchor": "end", class: `gt-note ${s.cls}` }, s.label));
+  });
+}
