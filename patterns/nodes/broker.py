@@ -36,6 +36,10 @@ from patterns.nodes.service import UP, Instance, Job, Service
 if TYPE_CHECKING:
     from patterns.engine import Simulation
 
+# A copy's `branches` (unused otherwise: branches count on the root) marks it
+# as held by a broker until its consumer acknowledges it.
+HELD = 1
+
 
 def pulls(node: Node) -> bool:
     """Whether `node`'s instances take messages from a group's FIFO (a service or filter pool)."""
@@ -193,6 +197,9 @@ class Broker(Node):
         for group in self.groups:
             tag = f"{req.tag}/{self.id}>{group.name}"
             copy = req.fork(tag, (req.key * 0x9E3779B97F4A7C15 + group.salt) & M64)
+            # Held until acknowledged: a sink the consumer calls does not end
+            # this copy's branch; the acknowledgement does (Sink.accept).
+            copy.branches = HELD
             root.branches += 1
             arrive = now + self.latency + group.latency
             if log is not None:

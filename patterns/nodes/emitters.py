@@ -129,9 +129,10 @@ class Sink(Node):
             self.completed_since += 1
             if self.log is not None:
                 self.log.append(("node.finish", now, req.id, self.id, self.id))
-        if req.root is not req and not req.done:
+        if req.root is not req and not req.done and not req.branches:
             # An item's copy ends its branch on arrival, even when a service
-            # called the sink and answers its own sender later.
+            # called the sink and answers its own sender later; unless a
+            # broker holds the copy until its consumer acknowledges it.
             req.done = True
             self.sim.branch_end(req)
         reply(req, OK)
@@ -155,4 +156,5 @@ class Sink(Node):
             "utilization": 0.0,
             "queue_max": 0,
             "instances": {},
+            "duplicates": self.duplicates,
         }
