@@ -160,7 +160,21 @@ class Aggregator(Node):
             self.close(gather, DEADLINE_PASSED)
 
     # -- replies -------------------------------------------------------------
-    def arrive(self, req: Request, inbox: Inbox) -> None:
+    def accept(self, req: Request, reply: Reply, op: str) -> None:
+        """A delivery from a results topic: the publisher is named in the copy's path."""
+        source = next(
+            (
+                hop.split(">")[0]
+                for hop in reversed(req.tag.split("/"))
+                if hop.split(">")[0] in self.producers
+            ),
+            self.producers[0] if self.producers else self.id,
+        )
+        inbox = self.inboxes.get(source) or self.inboxes.setdefault(source, Inbox(self, source))
+        self.arrive(req, inbox, end_branch=False)
+        reply(req, OK)  # the broker's acknowledgement ends this copy's branch
+
+    def arrive(self, req: Request, inbox: Inbox, end_branch: bool = True) -> None:
         gather = self.pending.get(req.id)
         if gather is None and req.id not in self.closed:
             # Asynchronous: the first reply of a request nobody announced.
@@ -186,7 +200,7 @@ class Aggregator(Node):
             gather.replies.append((inbox.source, self.kernel.now, value))
             self.check(gather)
         self.forget_if_over(gather)
-        if not req.sync:
+        if end_branch and not req.sync:
             self.sim.branch_end(req)  # this reply's branch ends here
 
     def worker_failed(self, req: Request, worker: str) -> None:
@@ -261,7 +275,7 @@ class Aggregator(Node):
             self.answer(gather, outcome)
             return
         if not req.sync:
-            req.branches += len(self.calls) + (1 if self.store_link is not None else 0)
+            req.root.branches += len(self.calls) + (1 if self.store_link is not None else 0)
         for link in self.calls:
             link.call(req, _sent)
         if self.store_link is not None:
@@ -274,17 +288,17 @@ class Aggregator(Node):
         if outcome == OK:
             self.stored[req.id] = result
         self.answer(gather, outcome)
-        if not req.sync and not req.done:
+        if not req.sync and not req.root.done:
             if outcome == OK:
                 self.sim.branch_end(req)
             else:
-                self.sim.close(req, outcome)
+                self.sim.close(req.root, outcome)
 
     def answer(self, gather: Gather, outcome: int) -> None:
         if gather.reply is not None:
             gather.reply(gather.req, outcome)
-        elif outcome != OK and not gather.req.done:
-            self.sim.close(gather.req, outcome)
+        elif outcome != OK and not gather.req.root.done:
+            self.sim.close(gather.req.root, outcome)
 
     # -- statistics ----------------------------------------------------------
     def gather_counts(self) -> dict[str, int]:

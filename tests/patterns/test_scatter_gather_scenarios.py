@@ -39,3 +39,18 @@ def test_it_answers_flight_searches_without_the_slow_provider_within_ten_seconds
     late = [e for e in events if e["type"] == "aggregate.late"]
     assert late and {e["from"] for e in late} <= {"budget-air", "pacific", "blue-jet"}
     assert summary["latency_ms"]["max"] <= 10_000 + 2
+
+
+def test_it_stores_every_asynchronous_report_retrievable_by_id_after_the_run() -> None:
+    """Async report: every request's merged result is in the reports database under its id."""
+    sim = Simulation(scenarios.get("report-built-asynchronously").document)
+    done = []
+    while not sim.done:
+        done += [e for e in sim.advance(sim.now + 10_000) if e["type"] == "aggregate.done"]
+    stored = sim.stored("reports")
+    summary = sim.summary()
+    assert summary["requests"]["completed"] == summary["requests"]["started"] == len(stored)
+    assert {e["req"]: e["result"] for e in done} == stored
+    assert all(
+        sorted(r) == ["costs-section", "risk-section", "sales-section"] for r in stored.values()
+    )
