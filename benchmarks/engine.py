@@ -9,7 +9,9 @@ engine and our ratio to SimPy, with our event recording off and on (on:
 every event built into a dict, in batches of one simulated second, as the
 web runner does), and the process's peak RSS. For least connections it also
 times a bare heap-and-callbacks loop of the same model (no engine, no
-features): the ceiling pure Python reaches on this machine.
+features): the ceiling pure Python reaches on this machine. Times are CPU
+time of this process (`time.process_time`), so that other work on a shared
+machine does not skew one engine against the other.
 
     .venv/bin/python benchmarks/engine.py [--requests N] [--repeat R]
     # 10 million requests in flat memory:
@@ -58,14 +60,14 @@ def document(algorithm: str, requests: int) -> dict[str, Any]:
 
 def ours(algorithm: str, requests: int, record: bool) -> tuple[float, float]:
     sim = Simulation(document(algorithm, requests), record=record)
-    start = time.perf_counter()
+    start = time.process_time()
     if record:
         while not sim.done:
             sim.advance(sim.now + 1000.0)
         summary = sim.summary()
     else:
         summary = sim.run()
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert summary["requests"]["completed"] == requests, summary["requests"]
     return elapsed, summary["latency_ms"]["mean"]
 
@@ -116,9 +118,9 @@ def simpy_model(algorithm: str, requests: int) -> tuple[float, float]:
             env.process(request(pick()))
 
     env.process(arrivals())
-    start = time.perf_counter()
+    start = time.process_time()
     env.run()
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert state["done"] == requests
     return elapsed, state["total"] / requests
 
@@ -137,7 +139,7 @@ def bare_loop(algorithm: str, requests: int) -> tuple[float, float]:
     queues: list[list[float]] = [[] for _ in range(8)]
     inflight = [0] * 8
     total, done, turn, t = 0.0, 0, 0, 0.0
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(requests):
         t += rng.expovariate(RATE / 1000.0)
         push(heap, (t, next(seq), 0, None))
@@ -166,7 +168,7 @@ def bare_loop(algorithm: str, requests: int) -> tuple[float, float]:
                 push(heap, (now + rng.expovariate(1 / means[i]), next(seq), 1, (i, t1)))
             else:
                 busy[i] = False
-    return time.perf_counter() - start, total / done
+    return time.process_time() - start, total / done
 
 
 def main() -> None:
