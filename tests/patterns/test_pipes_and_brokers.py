@@ -240,3 +240,25 @@ def test_it_refuses_a_bad_scale_request() -> None:
     for node, n in (("q", 2), ("nope", 2), ("w", 0), ("w", 2.5)):
         with pytest.raises(TopologyError):
             sim.scale(node, n)  # type: ignore[arg-type]
+
+
+def test_it_shows_the_media_pipeline_bottleneck_and_scaling_it_drains_the_queue() -> None:
+    """The media scenario: transcode is the bottleneck; scaling it alone to 6 drains its job queue."""
+    from patterns import scenarios
+
+    sim = Simulation(scenarios.get("media-processing-pipeline").document)
+    metrics = [e for e in sim.advance(30_000) if e["type"] == "metrics"]
+    flagged = {n for m in metrics[-5:] for n, v in m["nodes"].items() if v.get("bottleneck")}
+    assert flagged == {"transcode"}
+    depth_before = metrics[-1]["nodes"]["transcode-jobs"]["queued"]
+    sim.scale("transcode", 6)
+    metrics = [e for e in sim.advance(60_000) if e["type"] == "metrics"]
+    assert metrics[-1]["nodes"]["transcode-jobs"]["queued"] < depth_before
+    assert metrics[-1]["nodes"]["transcode"]["cost_per_hour"] == 15.0
+    s = sim.run()
+    assert s["bottleneck"]["node"] == "transcode"
+    assert s["requests"]["completed"] == s["requests"]["started"]
+    chunks = 6 * s["requests"]["started"]
+    assert s["nodes"]["cdn"]["processed"] == chunks * 3 * 2
+    assert s["nodes"]["captions"]["processed"] == chunks
+    assert s["nodes"]["notified"]["processed"] == chunks * 2
