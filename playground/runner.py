@@ -44,7 +44,7 @@ TICK_SECONDS = 0.1
 # Stored rows and channel messages stay a reasonable size even at full speed.
 MAX_BATCH_EVENTS = 2000
 MIN_SPEED, MAX_SPEED = 0.1, 100.0
-ACTIONS = ("pause", "resume", "speed", "step", "fault", "cancel")
+ACTIONS = ("pause", "resume", "speed", "step", "fault", "cancel", "scale")
 TERMINAL = (Run.FINISHED, Run.FAILED, Run.CANCELLED)
 # The channel layer is best effort: these mean "Redis is away", never a bug of ours.
 LAYER_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
@@ -163,6 +163,9 @@ def control(run: Run, action: str, **params: Any) -> None:
         stored["speed"] = validate_speed(params.get("speed"))
     elif action == "fault":
         stored["fault"] = validate_fault(run.document, params.get("fault"))
+    elif action == "scale":
+        # Checked against the live simulation when applied (patterns.scaling).
+        stored["node"], stored["instances"] = params.get("node"), params.get("instances")
     if action == "cancel":
         # Nobody has claimed it yet: cancel it here, and the claim will find nothing.
         now = timezone.now()
@@ -422,6 +425,11 @@ class _Driver:
                 else:
                     if isinstance(produced, list):
                         events.extend(produced)
+            elif action == "scale":
+                try:
+                    self.sim.scale(params["node"], params["instances"])
+                except TopologyError as error:
+                    await self.send({"type": "error", "message": f"scale refused: {error}"})
         return events
 
     async def emit(self, events: list[dict[str, Any]]) -> bool:
