@@ -17,13 +17,28 @@ from typing import Any
 
 from patterns.topology import load
 
-# Library order: simple to subtle within a pattern. Files not listed come
-# after these, by name.
+# Library order: the patterns as the library presents them, and simple to
+# subtle within each (the library groups by `pattern`; this orders inside the
+# groups). Files not listed come after these, by name.
 ORDER = (
+    # Load balancing: an algorithm, then state, then zones, then scaling.
     "round-robin-vs-least-connections",
     "sticky-sessions-and-a-crash",
     "balancer-per-zone",
     "busy-tier-autoscales",
+    # Pipes and filters.
+    "media-processing-pipeline",
+    # Scatter-gather: all replies, then a deadline, then the asynchronous variant.
+    "sharded-document-search",
+    "flight-search-ten-second-deadline",
+    "report-built-asynchronously",
+    # Orchestrator: the saga, then what adding a service costs, then the
+    # choreographed flow done by a coordinator, to compare with the next group.
+    "vod-subscription-saga",
+    "vod-subscription-with-profile",
+    "job-seeker-orchestrated",
+    # Choreography.
+    "job-seeker-choreography",
 )
 
 

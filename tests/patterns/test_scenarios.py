@@ -141,3 +141,15 @@ def test_it_shows_only_the_busy_tier_scaling() -> None:
     nodes = summary("busy-tier-autoscales")["nodes"]
     assert len(nodes["web"]["instances"]) == 2
     assert len(nodes["api"]["instances"]) > 2
+
+
+def test_it_orders_every_scenario_with_each_pattern_together() -> None:
+    """ORDER names every built-in scenario, and each pattern's scenarios sit side by side."""
+    assert set(scenarios.ORDER) == set(SLUGS)
+    assert SLUGS == list(scenarios.ORDER)
+    patterns = [scenarios.get(slug).pattern for slug in SLUGS]
+    seen: list[str] = []
+    for pattern in patterns:
+        if not seen or seen[-1] != pattern:
+            assert pattern not in seen, f"{pattern} scenarios are split apart in ORDER"
+            seen.append(pattern)
