@@ -35,7 +35,7 @@ def run() -> tuple[
 
 
 def test_it_rejects_nothing_behind_the_queue_and_much_of_the_burst_without_it() -> None:
-    """Publishing to a queue answers every order; calling synchronously turns part of the burst away."""
+    """Behind a queue every order is answered; a synchronous call turns much of the burst away."""
     _, _, outcomes, _ = run()
     assert outcomes["flash-sale-async"]["ok"] == 750
     assert outcomes["shoppers-async"].get("rejected", 0) == 0
@@ -53,7 +53,7 @@ def test_it_lets_the_consumer_backlog_build_then_drain() -> None:
 
 
 def test_it_answers_the_asynchronous_callers_faster() -> None:
-    """With the broker the callers' p95 latency is milliseconds, not the seconds they wait on a synchronous call."""
+    """Behind the broker callers wait milliseconds (p95), not seconds as on a synchronous call."""
     latencies = run()[3]
     p95 = {k: sorted(v)[int(0.95 * len(v))] for k, v in latencies.items()}
     assert p95["async"] < 100
