@@ -26,6 +26,7 @@ ORDER = (
     "sticky-sessions-and-a-crash",
     "balancer-per-zone",
     "busy-tier-autoscales",
+    "message-broker-absorbs-a-burst",
     # Pipes and filters.
     "media-processing-pipeline",
     # Scatter-gather: all replies, then a deadline, then the asynchronous variant.
