@@ -108,17 +108,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
-                # group_send drops silently past capacity; 100 lost a quarter of a burst.
-                "capacity": 5000,
-                "expiry": 60,
-            },
+    # The pub/sub layer publishes a run's batch once per web process, which fans
+    # it out to its local viewers; the core layer copies it into every viewer's
+    # list in Redis (100 viewers: 100 copies a tick). Both are at-most-once: the
+    # database holds every event and viewers fill gaps from it.
+    CHANNEL_LAYER = env_str("CHANNEL_LAYER", "pubsub")
+    if CHANNEL_LAYER == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                # redis-py 8's 5 s default would drop an idle viewer (channels_redis #422).
+                "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            }
         }
-    }
+    elif CHANNEL_LAYER == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                    # group_send drops silently past capacity; 100 lost a quarter of a burst.
+                    "capacity": 5000,
+                    "expiry": 60,
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured(f"CHANNEL_LAYER={CHANNEL_LAYER!r}: expected pubsub or core")
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = None
 else:

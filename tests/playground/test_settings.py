@@ -75,12 +75,20 @@ def test_it_switches_to_postgres_redis_and_celery_by_environment():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "celery",
-        "channels_redis.core.RedisChannelLayer",
+        "channels_redis.pubsub.RedisPubSubChannelLayer",
     ]
 
 
+def test_it_offers_the_core_redis_layer_by_choice():
+    """CHANNEL_LAYER=core picks channels-redis' list-based layer instead of pub/sub."""
+    result = _settings_in_subprocess(REDIS_URL="redis://127.0.0.1:6379/0", CHANNEL_LAYER="core")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "channels_redis.core.RedisChannelLayer"
+
+
 @pytest.mark.parametrize(
-    "env", [{"DEBUG": "perhaps"}, {"RUN_BACKEND": "carrier-pigeon"}, {"MAX_BODY_BYTES": "1MB"}]
+    "env", [{"DEBUG": "perhaps"}, {"RUN_BACKEND": "carrier-pigeon"}, {"MAX_BODY_BYTES": "1MB"},
+            {"CHANNEL_LAYER": "kafka", "REDIS_URL": "redis://127.0.0.1:6379/0"}]
 )
 def test_it_refuses_to_start_on_a_bad_value(env):
     """A bad value stops the settings from loading, with the variable named."""
