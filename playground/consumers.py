@@ -40,7 +40,7 @@ RESYNC_SECONDS = 3.0
 # Stored batches read per query when catching up.
 REPLAY_ROWS = 50
 REPLAY_FRAME_EVENTS = 5000
-CONTROL_PARAMS = ("speed", "fault")
+CONTROL_PARAMS = ("speed", "fault", "node", "instances")
 
 
 def user_from_token(headers: list[tuple[bytes, bytes]]) -> Any:

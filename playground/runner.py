@@ -147,6 +147,40 @@ def validate_fault(document: dict[str, Any], fault: Any) -> dict[str, Any]:
     return fault
 
 
+def validate_scale(document: dict[str, Any], node: Any, instances: Any) -> tuple[str, int]:
+    """Check a live resize against the run's document and the site's instance limit.
+
+    Problems are named `node` and `instances` (the control's own fields); the
+    engine checks the request again against the live simulation when it applies it.
+    """
+    from patterns.scaling import SCALABLE
+
+    problems = []
+    kinds = {n.get("id"): n.get("kind") for n in document.get("nodes") or [] if isinstance(n, dict)}
+    if not isinstance(node, str) or not node:
+        problems.append({"path": "node", "message": "node is required: the id of a stage to scale"})
+    elif node not in kinds:
+        problems.append({"path": "node", "message": f"the run has no node {node!r}"})
+    elif kinds[node] not in SCALABLE:
+        problems.append(
+            {
+                "path": "node",
+                "message": f"{node!r} is a {kinds[node]}: only a "
+                f"{' or '.join(SCALABLE)} can be scaled",
+            }
+        )
+    limit = Limits.current().max_instances
+    if isinstance(instances, bool) or not isinstance(instances, int):
+        problems.append({"path": "instances", "message": "instances is required: a whole number"})
+    elif not 1 <= instances <= limit:
+        problems.append(
+            {"path": "instances", "message": f"instances {instances} is outside 1 to {limit}"}
+        )
+    if problems:
+        raise ControlError(problems)
+    return node, instances
+
+
 def control(run: Run, action: str, **params: Any) -> None:
     """Record a control from the run's owner; the runner applies it within a tick.
 
@@ -164,8 +198,10 @@ def control(run: Run, action: str, **params: Any) -> None:
     elif action == "fault":
         stored["fault"] = validate_fault(run.document, params.get("fault"))
     elif action == "scale":
-        # Checked against the live simulation when applied (patterns.scaling).
-        stored["node"], stored["instances"] = params.get("node"), params.get("instances")
+        # Checked here against the document, and again against the live simulation when applied.
+        stored["node"], stored["instances"] = validate_scale(
+            run.document, params.get("node"), params.get("instances")
+        )
     if action == "cancel":
         # Nobody has claimed it yet: cancel it here, and the claim will find nothing.
         now = timezone.now()

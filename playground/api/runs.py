@@ -82,7 +82,7 @@ def run_events(
 @router.post(
     "/{int:pk}/control",
     response={200: RunOut, **REFUSALS},
-    summary="Pause, resume, set speed, step, inject a fault, or cancel (whoever started the run)",
+    summary="Pause, resume, speed, step, fault, scale a stage, or cancel (its starter only)",
 )
 def control_run(request: HttpRequest, pk: int, payload: ControlIn, key: str | None = None):
     caller = request.auth
@@ -110,6 +110,17 @@ def control_run(request: HttpRequest, pk: int, payload: ControlIn, key: str | No
         params["fault"] = payload.fault
     elif payload.fault is not None:
         raise ApiError.one(400, "fault", f"fault goes with the action fault, not {payload.action}")
+    if payload.action == "scale":
+        for field in ("node", "instances"):
+            if getattr(payload, field) is None:
+                raise ApiError.one(400, field, f"{field} is required with the action scale")
+        params["node"], params["instances"] = payload.node, payload.instances
+    else:
+        for field in ("node", "instances"):
+            if getattr(payload, field) is not None:
+                raise ApiError.one(
+                    400, field, f"{field} goes with the action scale, not {payload.action}"
+                )
     if importlib.util.find_spec("playground.runner") is None:
         raise ApiError.one(400, "action", "the run pipeline (playground.runner) is not installed")
     from playground.runner import ControlError, control

@@ -92,9 +92,13 @@ class EventsOut(Schema):
 
 
 class ControlIn(Strict):
-    action: Literal["pause", "resume", "speed", "step", "fault", "cancel"]
+    action: Literal["pause", "resume", "speed", "step", "fault", "cancel", "scale"]
     speed: Speed | None = None
     fault: dict[str, Any] | None = None
+    node: str | None = Field(None, description="scale: the id of the service or filter to resize")
+    instances: StrictInt | None = Field(
+        None, description="scale: how many instances it should serve with, from now"
+    )
 
 
 class ScenarioOut(Schema):
