@@ -236,6 +236,12 @@ class Simulation:
                 if hasattr(node, "gather_counts")
             },
             "sagas": _sagas_of(self.nodes),
+            # Extension: the fetches by id of clients with `fetch_after_ms`.
+            "fetches": {
+                node_id: dict(node.fetches)  # type: ignore[attr-defined]
+                for node_id, node in self.nodes.items()
+                if getattr(node, "fetch_link", None) is not None
+            },
             **pipeline.summarize(self, nodes),
         }
 

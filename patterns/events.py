@@ -62,6 +62,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "broker.dead": ("req", "node", "group", "deliveries"),
     "item.duplicate": ("req", "node", "tag"),
     "scale": ("node", "from", "to", "reason"),
+    # Extensions for rows kept by request id (patterns/nodes/database.py): an
+    # aggregator's result written to its store, and a client's fetch of it
+    # (`attempt` counts from 1; `found` is false while nothing is written).
+    "store.write": ("req", "node", "from"),
+    "store.read": ("req", "node", "from", "attempt", "found"),
 }
 
 

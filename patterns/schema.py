@@ -170,6 +170,15 @@ EMITTER: dict[str, Field] = {
     "sessions": Int(100, 1, MAX_SESSIONS),
 }
 
+# Extension: a client of the asynchronous scatter-gather fetches its result by
+# request id from the aggregator's store, `fetch_after_ms` after publishing and
+# again after each miss, up to `fetch_attempts` reads (null: it does not fetch).
+CLIENT: dict[str, Field] = {
+    **EMITTER,
+    "fetch_after_ms": Num(None, 0, MAX_MS, exclusive_min=True, nullable=True),
+    "fetch_attempts": Int(5, 1, 1000),
+}
+
 SERVICE: dict[str, Field] = {
     "instances": Int(1, 1, MAX_INSTANCES),
     "concurrency": Int(1, 1, MAX_CONCURRENCY),
@@ -197,7 +206,7 @@ FILTER: dict[str, Field] = {
 }
 
 KINDS: dict[str, dict[str, Field]] = {
-    "client": EMITTER,
+    "client": CLIENT,
     "source": EMITTER,
     "sink": {},
     "service": SERVICE,

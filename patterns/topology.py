@@ -550,6 +550,8 @@ class _Graph:
                 self.check_balancer(node, path, targets)
             if kind in ("service", "filter", "function"):
                 self.check_pool(node, path)
+            if kind == "client" and node["fetch_after_ms"] is not None:
+                self.check_fetch(node_id, path, targets)
             if kind == "aggregator":
                 self.check_aggregator(node, path)
                 if not any(e["to"] == node_id for es in self.out.values() for _, e in es):
@@ -604,6 +606,23 @@ class _Graph:
             self.add(_join(path, "count"), 'is required when completion is "count"')
         if node["completion"] == "deadline" and node["timeout_ms"] is None:
             self.add(_join(path, "timeout_ms"), 'is required when completion is "deadline"')
+
+    def check_fetch(self, node_id: str, path: str, targets: list[str]) -> None:
+        """A fetching client publishes first and reads from one aggregator's store."""
+        sub = _join(path, "fetch_after_ms")
+        first = targets[0] if targets else None
+        if first is None or self.by_id[first]["kind"] not in schema.BROKERS:
+            self.add(
+                sub, "a client fetches later only if its first edge publishes on a topic or queue"
+            )
+        stores = {
+            n["store"] for n in self.by_id.values() if n["kind"] == "aggregator" and n["store"]
+        }
+        reads = [t for t in targets if t in stores]
+        if not reads:
+            self.add(sub, "needs an edge to the database an aggregator stores into, to fetch from")
+        elif len(reads) > 1:
+            self.add(sub, f"reads from several stores ({', '.join(reads)}); keep one edge")
 
     def check_dispatcher(self, path: str, workers: list[str]) -> None:
         """A dispatcher's workers all reply to one aggregator (TOPOLOGY.md, scatter-gather)."""

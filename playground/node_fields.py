@@ -41,7 +41,11 @@ ALGORITHMS = (
 )
 
 KINDS: dict[str, list[Field]] = {
-    "client": _EMIT,
+    "client": _EMIT
+    + [
+        ("fetch_after_ms", "number", "publish, then fetch the result by id this long after"),
+        ("fetch_attempts", "int", "reads before giving up (default 5)"),
+    ],
     "source": _EMIT,
     "sink": [],
     "service": _POOL,

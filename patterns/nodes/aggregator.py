@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from patterns.distributions import stable_hash
 from patterns.merges import merge, reply_value
 from patterns.nodes.base import FAILED, OK, TIMED_OUT, Link, Node, Reply, Request, Target, register
+from patterns.nodes.database import Database
 from patterns.scatter import producers_of
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class Aggregator(Node):
             if node.id == self.store_id and edge.get("when", "ok") == "ok":
                 # The edge to its own store is the write's path, not a send-on.
                 self.store_link = Link(
-                    self.sim, self.id, node.target_for_link(), {**edge, "op": "write"}
+                    self.sim, self.id, _rows(node, self.id), {**edge, "op": "write"}
                 )
             else:
                 rest.append((node, edge))
@@ -136,7 +137,7 @@ class Aggregator(Node):
             self.store_link = Link(
                 self.sim,
                 self.id,
-                db.target_for_link(),
+                _rows(db, self.id),
                 {"latency_ms": STORE_LATENCY_MS, "op": "write"},
             )
 
@@ -333,6 +334,11 @@ class Aggregator(Node):
             "queue_max": 0,
             "instances": {},
         }
+
+
+def _rows(db: Node, caller: str) -> Target:
+    """The store's rows by request id (validation makes `store` a database)."""
+    return db.by_id(caller) if isinstance(db, Database) else db.target_for_link()
 
 
 def _sent(req: Request, outcome: int) -> None:

@@ -6,6 +6,13 @@ answer and measures its latency; with several outgoing edges it calls them
 one after another. A source does not wait: its item is complete when it has
 reached a sink or a node with nowhere further to go, and failed if a node on
 its way fails it.
+
+A client with `fetch_after_ms` (the asynchronous scatter-gather) publishes
+and then, instead of waiting, fetches its result by request id from the
+database an aggregator stores into: `fetch_after_ms` after publishing and
+again that long after each read that found nothing, up to `fetch_attempts`
+reads. Its request completes when a read finds the row (its latency runs to
+that read's answer), and times out when the last read finds nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from patterns.distributions import stable_hash
 from patterns.kernel import NORMAL
-from patterns.nodes.base import OK, Node, Request, register
+from patterns.nodes.base import OK, TIMED_OUT, Link, Node, Request, register
+from patterns.nodes.database import ById, Database
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
@@ -39,6 +47,12 @@ class Client(Node):
         self.sessions = [f"{self.id}-{k}" for k in range(int(spec.get("sessions", 100)))]
         self.emitted = 0
         self.until = float(sim.duration_ms)
+        after = spec.get("fetch_after_ms")
+        self.fetch_after: float | None = None if after is None else float(after)
+        self.fetch_max = int(spec.get("fetch_attempts", 5))
+        self.fetch_link: Link | None = None
+        self.rows: ById | None = None
+        self.fetches = {"attempts": 0, "found": 0, "missed": 0, "gave_up": 0}
 
     def start(self) -> None:
         self.sim.emitters += 1
@@ -74,6 +88,8 @@ class Client(Node):
         heappush(self.kernel.heap, (t, NORMAL, next(self.kernel.counter), self.emit, None, None))
 
     def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
+        if self.fetch_after is not None:
+            links = self.wire_fetch(links)
         super().wire(links)
         # TOPOLOGY.md: a client whose first hop is a topic or queue does not
         # wait; its request ends when every branch it spawned has ended.
@@ -91,9 +107,57 @@ class Client(Node):
             self.calls[req.step].call(req, self.answer)
         elif req.sync:
             self.sim.close(req, OK)
+        elif self.fetch_link is not None and self.fetch_after is not None:
+            # The emission's branch stays open: the fetch, not the branches, ends it.
+            self.kernel.at(self.kernel.now + self.fetch_after, self.fetch, req, 1)
         else:
             # Every edge is sent: the emission's own branch ends; the copies go on.
             self.sim.branch_end(req)
+
+    # -- fetching the result by id later --------------------------------------
+    def wire_fetch(
+        self, links: list[tuple[Node, dict[str, Any]]]
+    ) -> list[tuple[Node, dict[str, Any]]]:
+        """Take the edge to the aggregators' store out of the calls: it is the fetch's path."""
+        stores = {getattr(n, "store_id", None) for n in self.sim.nodes.values()} - {None}
+        rest = []
+        for node, edge in links:
+            if (
+                self.fetch_link is None
+                and isinstance(node, Database)
+                and node.id in stores
+                and edge.get("when", "ok") == "ok"
+            ):
+                self.rows = node.by_id(self.id)
+                self.fetch_link = Link(self.sim, self.id, self.rows, {**edge, "op": "read"})
+            else:
+                rest.append((node, edge))
+        return rest
+
+    def fetch(self, req: Request, attempt: int) -> None:
+        """Read the result of `req` by its id (attempt `attempt`, from 1)."""
+        if req.done or self.fetch_link is None or self.rows is None:
+            return  # a branch failed it meanwhile
+        self.fetches["attempts"] += 1
+        self.rows.attempt[req.id] = attempt
+        self.fetch_link.call(req, lambda r, outcome: self.fetched(r, outcome, attempt))
+
+    def fetched(self, req: Request, outcome: int, attempt: int) -> None:
+        assert self.rows is not None and self.fetch_after is not None
+        self.rows.attempt.pop(req.id, None)
+        found = self.rows.found.pop(req.id, False)
+        if req.done:
+            return
+        if outcome == OK and found:
+            self.fetches["found"] += 1
+            self.sim.close(req, OK)
+            return
+        self.fetches["missed"] += 1
+        if attempt < self.fetch_max:
+            self.kernel.at(self.kernel.now + self.fetch_after, self.fetch, req, attempt + 1)
+        else:
+            self.fetches["gave_up"] += 1
+            self.sim.close(req, TIMED_OUT if outcome == OK else outcome)
 
 
 @register("source")

@@ -54,3 +54,8 @@ def test_it_stores_every_asynchronous_report_retrievable_by_id_after_the_run() -
     assert all(
         sorted(r) == ["costs-section", "risk-section", "sales-section"] for r in stored.values()
     )
+    # The analysts fetch each report by id: 10 s after asking, again after each miss.
+    fetches = summary["fetches"]["analysts"]
+    assert fetches["found"] == len(stored) and fetches["gave_up"] == 0
+    assert fetches["attempts"] == fetches["found"] + fetches["missed"] and fetches["missed"] > 0
+    assert summary["latency_ms"]["p50"] > 10_000

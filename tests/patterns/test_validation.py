@@ -74,6 +74,7 @@ def test_it_fills_every_default() -> None:
     assert client == {
         "id": "c", "kind": "client", "label": "c", "x": None, "y": None,
         "rate": 10, "arrival": "poisson", "requests": None, "sessions": 100,
+        "fetch_after_ms": None, "fetch_attempts": 5,
     }  # fmt: skip
     assert doc["edges"] == [{"from": "c", "to": "s", "latency_ms": 1, "when": "ok", "op": "read"}]
 
