@@ -8,6 +8,7 @@ import { COLORS, Stage } from "./player.js";
 import { RunState } from "./runstate.js";
 import { SagaView } from "./sagaview.js";
 import { GatherView } from "./gatherview.js";
+import { StageView } from "./stageview.js";
 
 const FINISHED = new Set(["finished", "failed", "cancelled"]);
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100];
@@ -34,6 +35,7 @@ const stage = new Stage($("#stage"), doc, { onSelect: (s) => select(s) });
 const charts = new Charts($("#charts"), (doc.nodes || []).filter((n) => POOL_KINDS.has(n.kind) || n.kind === "database").map((n) => n.id));
 const sagas = SagaView.mount($("#sagas"), doc); // null unless there is an orchestrator or a broker
 const gathers = GatherView.mount($("#gathers"), doc, { runId: boot.id }); // null without an aggregator
+const stages = StageView.mount($("#stages"), doc, { stage, owner: boot.owner, send: (m) => send(m), isLive: () => mode === "live" && !FINISHED.has(status) }); // null without pipes or brokers
 const log = new EventLog($("#event-log"), { onPick: (e) => select({ node: e.lb, pick: e }) });
 
 window.playground = { state, events, charts, get now() { return now; }, get mode() { return mode; }, get status() { return status; }, stage, seek: (t) => seek(t) };
@@ -113,6 +115,7 @@ function applyUntil(t) {
     log.push(e);
     sagas?.push(e);
     gathers?.push(e);
+    stages?.push(e);
   }
 }
 
@@ -139,7 +142,7 @@ function frame(wall) {
   state.prune(now, minVisible);
   stage.draw(state, now, { minVisible, markerWindow: 1800 * speed, flashWindow: 700 * speed, wallNow: wall });
   if (wall - lastSlow > 150) { lastSlow = wall; slowUpdate(); }
-  if (wall - lastCharts > 500) { lastCharts = wall; charts.update(state.series()); log.render(); sagas?.render(events, now); gathers?.render(); }
+  if (wall - lastCharts > 500) { lastCharts = wall; charts.update(state.series()); log.render(); sagas?.render(events, now); gathers?.render(); stages?.render(); }
   requestAnimationFrame(frame);
 }
 
@@ -197,6 +200,7 @@ function seek(t) {
   log.clear();
   sagas?.clear();
   gathers?.clear();
+  stages?.clear();
   cursor = 0;
   now = t;
   applyUntil(t);
