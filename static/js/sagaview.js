@@ -1,13 +1,28 @@
-// The saga panel (one row per request: each step's state, attempts, compensations) and the
-// per-request sequence diagram (one lane per node, Lamport-ordered arrows), for the run view.
-// Mounted only for topologies with an orchestrator or a broker; fed every event in seq order.
+// The saga panel (one row per request: each step's state, attempts, compensations), or for
+// choreography the flow table stitched from the request id of every event, and the
+// per-request trace: a sequence diagram (one lane per node, Lamport-ordered, numbered arrows)
+// and the same hops as a numbered list. Mounted only for topologies with an orchestrator or a
+// broker; fed every event in seq order.
 
 import { lanes, trace } from "./tracing.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const ROWS = 40; // rows shown, newest first
 const MARK = { running: "…", ok: "✓", failed: "✗", timed_out: "⏱" };
+const BROKERS = new Set(["topic", "queue"]);
+const STAGES = new Set(["service", "function", "filter"]);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const EXPLAIN = {
+  orchestration:
+    "<strong>Orchestration:</strong> each row is one saga as the orchestrator keeps it (and writes it to its store): " +
+    "it alone knows which step every request is at, so one row tells the whole story. " +
+    "In the request's sequence diagram every arrow starts or ends at the orchestrator: a star.",
+  choreography:
+    "<strong>Choreography:</strong> no service knows where a request is. Each one reacts to a topic and publishes the next, " +
+    "so the state of the flow is spread over the brokers. The table below is <em>not</em> kept by anyone: it is stitched " +
+    "together from the request id that every message carries (its trace), the way a distributed tracer does it. " +
+    "An orchestrated saga keeps the same thing in one row of its store. Click a request to follow it hop by hop.",
+};
 
 function flatSteps(node) {
   const out = [];
@@ -19,20 +34,27 @@ export class SagaView {
   static mount(root, doc) {
     const nodes = doc.nodes || [];
     const orchestrators = nodes.filter((n) => n.kind === "orchestrator");
-    const brokers = nodes.some((n) => n.kind === "topic" || n.kind === "queue");
+    const brokers = nodes.some((n) => BROKERS.has(n.kind));
     if (!root || (!orchestrators.length && !brokers)) return null;
     root.hidden = false;
-    return new SagaView(root, orchestrators);
+    return new SagaView(root, doc, orchestrators);
   }
 
-  constructor(root, orchestrators) {
+  constructor(root, doc, orchestrators) {
     this.root = root;
+    this.mode = orchestrators.length ? "orchestration" : "choreography";
+    this.kinds = new Map((doc.nodes || []).map((n) => [n.id, n.kind]));
+    this.edges = new Map((doc.edges || []).map((e) => [`${e.from}\u0000${e.to}`, e]));
+    this.stages = (doc.nodes || []).filter((n) => STAGES.has(n.kind)).map((n) => n.id);
     this.steps = new Map(orchestrators.map((n) => [n.id, flatSteps(n)]));
     this.panel = root.querySelector("[data-saga-panel]");
     this.diagram = root.querySelector("[data-sequence]");
+    this.hopList = root.querySelector("[data-hops]");
     this.reqInput = root.querySelector("[name=trace-req]");
     this.caption = root.querySelector("[data-sequence-caption]");
-    this.panel.hidden = !orchestrators.length;
+    root.querySelector("[data-saga-title]").textContent = this.mode === "orchestration" ? "Sagas" : "Requests, stitched from their traces";
+    root.querySelector("[data-saga-explain]").innerHTML = EXPLAIN[this.mode];
+    root.dataset.mode = this.mode;
     this.chosen = null; // the request the diagram shows; null: the latest finished one
     this.clear();
     this.panel.addEventListener("click", (ev) => {
@@ -42,20 +64,33 @@ export class SagaView {
     this.reqInput.addEventListener("change", () => this.show(this.reqInput.value === "" ? null : Number(this.reqInput.value)));
   }
 
-  clear() { this.rows = new Map(); this.latestDone = null; this.dirty = true; }
+  clear() { this.rows = new Map(); this.latestDone = null; this.dirty = true; this.traceKey = ""; }
 
   show(req) { this.chosen = req; this.reqInput.value = req ?? ""; this.dirty = true; this.traceKey = ""; }
 
+  // How a hop is read in the list: the verb of the message, from the kinds at its ends.
+  verb(h) {
+    const edge = this.edges.get(`${h.from_node}\u0000${h.to_node}`);
+    if (h.kind === "reply") return "replies";
+    if (edge?.when === "error") return "fails: sends it down its error edge (compensation)";
+    if (BROKERS.has(this.kinds.get(h.to_node))) return "publishes";
+    if (BROKERS.has(this.kinds.get(h.from_node))) return "delivers";
+    // An orchestrator's store writes need no edge of their own.
+    if (edge?.op === "write" || (this.kinds.get(h.from_node) === "orchestrator" && this.kinds.get(h.to_node) === "database")) return "writes";
+    return "calls";
+  }
+
   push(e) {
-    if (e.type === "request.done") { this.latestDone = e.req; this.dirty = true; return; }
+    if (e.type === "request.done") {
+      this.latestDone = e.req; this.dirty = true;
+      const row = this.rows.get(e.req);
+      if (row && this.mode === "choreography") row.state = e.outcome !== "ok" ? e.outcome : row.comp ? "compensated" : "completed";
+      return;
+    }
+    if (this.mode === "choreography") { this.pushFlow(e); return; }
     if (e.type !== "saga" && e.type !== "saga.step") return;
     const steps = this.steps.get(e.node) || [];
-    let row = this.rows.get(e.req);
-    if (!row) {
-      row = { req: e.req, node: e.node, replica: e.replica, state: "running", cells: steps.map(() => ({})) };
-      this.rows.set(e.req, row);
-    }
-    this.rows.delete(e.req); this.rows.set(e.req, row); // most recently touched last
+    const row = this.touch(e.req, () => ({ node: e.node, replica: e.replica, cells: steps.map(() => ({})) }));
     row.replica = e.replica || row.replica;
     const cell = row.cells[e.step] || {};
     if (e.type === "saga") {
@@ -69,14 +104,40 @@ export class SagaView {
     this.dirty = true;
   }
 
+  touch(req, make) {
+    let row = this.rows.get(req);
+    if (!row) row = { req, state: "running", ...make() };
+    this.rows.delete(req); this.rows.set(req, row); // most recently touched last
+    return row;
+  }
+
+  // Choreography: a row per request from the events that carry its id; nobody in the system holds it.
+  pushFlow(e) {
+    if (e.req === undefined || e.req === null) return;
+    if (e.type === "msg.send") {
+      const row = this.touch(e.req, () => ({ cells: {}, hops: 0 }));
+      row.hops += 1;
+      if (this.edges.get(`${e.from.split("#")[0]}\u0000${e.to.split("#")[0]}`)?.when === "error") row.comp = true;
+      this.dirty = true;
+      return;
+    }
+    if (!["node.start", "node.finish", "node.fail"].includes(e.type) || !this.stages.includes(e.node)) return;
+    const row = this.touch(e.req, () => ({ cells: {}, hops: 0 }));
+    const was = row.cells[e.node];
+    if (e.type === "node.start") row.cells[e.node] = "running";
+    else if (e.type === "node.fail") row.cells[e.node] = "failed";
+    else if (was !== "failed") row.cells[e.node] = "ok";
+    this.dirty = true;
+  }
+
   render(events, now) {
     if (!this.dirty) return;
     this.dirty = false;
-    if (!this.panel.hidden) this.renderPanel();
+    if (this.mode === "orchestration") this.renderSagas(); else this.renderFlows();
     this.renderSequence(events, now);
   }
 
-  renderPanel() {
+  renderSagas() {
     const [first] = this.steps.values();
     let html = `<table class="table compact sagas"><thead><tr><th scope="col">req</th><th scope="col">replica</th>`;
     for (const s of first || []) html += `<th scope="col">${esc(s.call)}</th>`;
@@ -94,38 +155,90 @@ export class SagaView {
     this.panel.innerHTML = html + `</tbody></table>` + (rows.length ? "" : `<p class="muted">No saga yet.</p>`);
   }
 
+  renderFlows() {
+    let html = `<table class="table compact sagas flows"><thead><tr><th scope="col">req</th>`;
+    for (const id of this.stages) html += `<th scope="col">${esc(id)}</th>`;
+    html += `<th scope="col">messages</th><th scope="col">flow</th></tr></thead><tbody>`;
+    const rows = [...this.rows.values()].filter((r) => Object.keys(r.cells).length).slice(-ROWS).reverse();
+    for (const r of rows) {
+      const state = r.state === "running" && r.comp ? "compensating" : r.state;
+      html += `<tr data-req="${r.req}" class="flow-${esc(state)}${r.req === this.chosen ? " chosen" : ""}"><td>${r.req}</td>`;
+      for (const id of this.stages) {
+        const c = r.cells[id];
+        html += `<td class="step-${esc(c || "pending")}" title="${esc(c || "not reached")}">${MARK[c] || "·"}</td>`;
+      }
+      html += `<td>${r.hops}</td><td>${esc(state === "running" ? "in flight" : state)}</td></tr>`;
+    }
+    this.panel.innerHTML = html + `</tbody></table>` + (rows.length ? "" : `<p class="muted">No request yet.</p>`);
+  }
+
   renderSequence(events, now) {
     const req = this.chosen ?? this.latestDone;
-    if (req === null || req === undefined) { this.caption.textContent = "No request has finished yet."; this.diagram.replaceChildren(); return; }
+    if (req === null || req === undefined) {
+      this.caption.textContent = "No request has finished yet.";
+      this.diagram.replaceChildren(); this.hopList.replaceChildren();
+      return;
+    }
     const upto = events.filter((e) => e.req === req && e.t <= now);
     const key = `${req}:${upto.length}`;
     if (key === this.traceKey) return;
     this.traceKey = key;
     const hops = trace(upto, req);
-    this.caption.textContent = `Request ${req}: ${hops.length} messages across ${lanes(hops).length} nodes, in Lamport order.`;
-    drawSequence(this.diagram, hops);
+    this.caption.textContent = `Request ${req}: ${hops.length} messages across ${lanes(hops).length} nodes, in Lamport order. ${this.shape(hops)}`;
+    drawSequence(this.diagram, hops, { kinds: this.kinds, edges: this.edges, width: this.diagram.parentElement?.clientWidth });
+    this.hopList.innerHTML = hops.map((h) =>
+      `<li class="hop-${h.kind}${this.edges.get(`${h.from_node}\u0000${h.to_node}`)?.when === "error" ? " hop-error" : ""}" data-seq="${h.seq}">` +
+      `<span class="hop-t">${(h.t / 1000).toFixed(3)} s</span> <b>${esc(h.from)}</b> ${esc(this.verb(h))} → <b>${esc(h.to)}</b></li>`).join("");
+  }
+
+  // The contrast in one sentence: a star around the orchestrator, or a chain through topics.
+  shape(hops) {
+    if (!hops.length) return "";
+    const touches = new Map();
+    for (const h of hops) for (const n of new Set([h.from_node, h.to_node])) touches.set(n, (touches.get(n) || 0) + 1);
+    const [busiest, most] = [...touches].sort((a, b) => b[1] - a[1])[0];
+    if (this.mode === "orchestration") return `${busiest} is at one end of ${most} of the ${hops.length} arrows: a star around the coordinator.`;
+    const topics = lanes(hops).filter((n) => BROKERS.has(this.kinds.get(n))).length;
+    return `A chain through ${topics} topics: no node sees more than ${most} of the ${hops.length} arrows, so only the trace shows the whole path.`;
   }
 }
 
-export function drawSequence(svg, hops) {
+const FONT = 14; // px: readable on a projector at 1280×720
+
+export function drawSequence(svg, hops, { kinds = new Map(), edges = new Map(), width = 0 } = {}) {
   const names = lanes(hops);
-  const gap = 110, dy = 18, top = 30;
-  const last = Math.max(0, ...hops.map((h) => h.recv_clock || 0));
-  const width = 60 + gap * Math.max(1, names.length - 1) + 60, height = top + dy * (last + 1) + 10;
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svg.setAttribute("width", width);
+  const dy = 26;
+  const longest = Math.max(0, ...names.map((n) => n.length)) * FONT * 0.62;
+  const side = Math.max(60, longest / 2 + 10); // the outer labels stay inside the box
+  // Fit the lanes to the box when there is room; never closer than a label can bear.
+  const fit = names.length > 1 ? (Math.max(width || 0, 600) - 2 * side - 2) / (names.length - 1) : 0;
+  const gap = Math.max(86, Math.min(170, fit));
+  const stagger = longest > gap - 8; // labels would touch: put every other one on a second line
+  const top = stagger ? 66 : 46;
+  // One row per message, in Lamport order (send clock, then seq): the arrow slants down
+  // to its receipt, so time still runs downwards but a long trace fits on one screen.
+  const order = hops.map((h, i) => [h, i]).sort((a, b) => a[0].send_clock - b[0].send_clock || a[0].seq - b[0].seq);
+  const w = 2 * side + gap * Math.max(1, names.length - 1), height = top + dy * hops.length + 10;
+  svg.setAttribute("viewBox", `0 0 ${w} ${height}`);
+  svg.setAttribute("width", w);
   svg.setAttribute("height", height);
-  const x = (n) => 60 + gap * names.indexOf(n);
-  const y = (c) => top + dy * c;
-  const parts = [`<defs><marker id="seq-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="currentColor"/></marker></defs>`];
-  for (const n of names) {
-    parts.push(`<text x="${x(n)}" y="14" text-anchor="middle" class="seq-lane">${esc(n)}</text>`);
-    parts.push(`<line x1="${x(n)}" y1="20" x2="${x(n)}" y2="${height - 4}" class="seq-life"/>`);
-  }
-  for (const h of hops) {
-    const x1 = x(h.from_node), x2 = x(h.to_node), y1 = y(h.send_clock), y2 = y(h.recv_clock);
-    const title = `${h.from} → ${h.to} at ${(h.t / 1000).toFixed(3)} s (${h.kind})`;
-    parts.push(`<g class="seq-hop seq-${h.kind}" data-seq="${h.seq}"><title>${esc(title)}</title><line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" marker-end="url(#seq-arrow)"/></g>`);
-  }
+  const x = (n) => side + gap * names.indexOf(n);
+  const parts = [`<defs>${["call", "reply", "error"].map((k) => `<marker id="seq-arrow-${k}" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="seq-head-${k}"/></marker>`).join("")}</defs>`];
+  names.forEach((n, i) => {
+    const broker = BROKERS.has(kinds.get(n)) ? " seq-broker" : "";
+    const ly = stagger && i % 2 ? 38 : 18;
+    parts.push(`<text x="${x(n)}" y="${ly}" text-anchor="middle" class="seq-lane${broker}">${esc(n)}</text>`);
+    parts.push(`<line x1="${x(n)}" y1="${ly + 6}" x2="${x(n)}" y2="${height - 4}" class="seq-life${broker}"/>`);
+  });
+  order.forEach(([h, i], row) => {
+    const error = edges.get(`${h.from_node}\u0000${h.to_node}`)?.when === "error";
+    const k = error ? "error" : h.kind;
+    const x1 = x(h.from_node), x2 = x(h.to_node), y1 = top + dy * row, y2 = y1 + dy * 0.55;
+    const self = x1 === x2 ? 18 : 0; // a node calling its own lane: a small loop out and back
+    const title = `${i + 1}. ${h.from} → ${h.to} at ${(h.t / 1000).toFixed(3)} s (${error ? "error edge" : h.kind}; Lamport ${h.send_clock} → ${h.recv_clock})`;
+    const path = self ? `M${x1},${y1} h${self} V${y2} h${-self}` : `M${x1},${y1} L${x2},${y2}`;
+    const lx = (x1 + x2) / 2 + self, ly = (y1 + y2) / 2 - 5;
+    parts.push(`<g class="seq-hop seq-${k}" data-seq="${h.seq}"><title>${esc(title)}</title><path d="${path}" marker-end="url(#seq-arrow-${k})"/><text x="${lx}" y="${ly}" text-anchor="middle" class="seq-num">${i + 1}</text></g>`);
+  });
   svg.innerHTML = parts.join("");
 }
