@@ -133,6 +133,5 @@ def test_it_groups_the_library_by_pattern_with_an_introduction_each(app, page):
         assert sections.nth(k).locator("p.explain").inner_text().strip()
     slugs = page.locator("[data-scenario]").evaluate_all("cards => cards.map(c => c.dataset.scenario)")
     assert slugs == list(scenarios.ORDER)
-    shot(page, "library")
-    page.locator("#pattern-orchestrator").scroll_into_view_if_needed()
+    page.locator("#pattern-orchestrator").evaluate("el => el.scrollIntoView({block: 'start'})")
     shot(page, "library-sagas")
