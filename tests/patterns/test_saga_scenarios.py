@@ -37,3 +37,24 @@ def test_it_adds_the_profile_service_without_changing_any_other() -> None:
     calls = [s.get("call") for s in after["orch"]["steps"]]
     assert calls[:2] == ["user-service", "profile"]
     assert summary("vod-subscription-with-profile")["nodes"]["profile"]["processed"] > 0
+
+
+def test_it_runs_the_job_seeker_flow_both_ways_with_the_same_services() -> None:
+    """Orchestrated and choreographed job seekers share every service; only the first fails requests."""
+    work = ("service", "function")
+    fields = ("kind", "concurrency", "service_time", "failure_rate", "instances", "cold_start_ms")
+
+    def services(slug: str) -> dict[str, tuple[Any, ...]]:
+        doc = scenarios.get(slug).document
+        return {
+            n["id"]: tuple(n.get(f) for f in fields) for n in doc["nodes"] if n["kind"] in work
+        }
+
+    assert services("job-seeker-orchestrated") == services("job-seeker-choreography")
+    orchestrated = summary("job-seeker-orchestrated")
+    choreographed = summary("job-seeker-choreography")
+    assert orchestrated["requests"]["started"] == choreographed["requests"]["started"]
+    # A failed parse is compensated both ways; only the orchestrated seeker hears about it.
+    assert orchestrated["sagas"]["compensated"] == orchestrated["requests"]["failed"] > 0
+    assert choreographed["requests"]["failed"] == 0
+    assert choreographed["nodes"]["candidate-cleanup"]["processed"] > 0
