@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from patterns.balancing import Pick
+
 METRICS_INTERVAL_MS = 1000.0
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -94,7 +96,10 @@ _BUILDERS = {kind: _builder(kind) for kind in FIELDS}
 
 
 def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
-    # r[6] and r[7] are the same balancing.Pick, captured at the pick.
+    # Logged by LoadBalancer.accept as (..., chosen, algorithm, candidate
+    # indices, every target's load, chosen index, the algorithm's note).
+    algorithm, cands, loads = r[6], r[7], r[8]
+    pick = Pick(algorithm, cands, [loads[c] for c in cands], r[9], r[4], r[10])
     return {
         "seq": seq,
         "t": r[1],
@@ -103,8 +108,8 @@ def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
         "lb": r[3],
         "session": r[4],
         "chosen": r[5],
-        "candidates": r[6].candidates(),
-        "reason": r[7].reason(),
+        "candidates": pick.candidates(),
+        "reason": algorithm.explain(pick),
     }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from patterns.balancing import ALGORITHMS, Pick
+from patterns.balancing import ALGORITHMS
 from patterns.distributions import stable_hash
 from patterns.nodes.base import FAILED, Link, Node, Reply, Request, Target, register
 
@@ -118,18 +118,13 @@ class LoadBalancer(Node):
         if not cands:
             self.fail(req, reply, "no healthy target")
             return
-        i = self.algorithm.pick(cands, req)
+        algorithm = self.algorithm
+        i = algorithm.pick(cands, req)
         inflight = self.inflight
         if self.log is not None:
-            # Loads as they are now; the dicts and the reason are built later, per batch.
-            pick = Pick(
-                self.algorithm,
-                cands,
-                [inflight[c] for c in cands],
-                i,
-                req.session,
-                self.algorithm.note,
-            )
+            # Every target's load as it is now, copied in one go (`cands` is
+            # never mutated, only replaced); the candidates, their loads and
+            # the reason are built later, per batch (events.to_dicts).
             self.log.append(
                 (
                     "lb.pick",
@@ -138,8 +133,11 @@ class LoadBalancer(Node):
                     self.id,
                     req.session,
                     self.names[i],
-                    pick,
-                    pick,
+                    algorithm,
+                    cands,
+                    inflight[:],
+                    i,
+                    algorithm.note,
                 )
             )
         inflight[i] += 1

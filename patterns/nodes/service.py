@@ -19,6 +19,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from heapq import heappush
+from math import log
 from typing import TYPE_CHECKING, Any
 
 from patterns.distributions import M64, draw, sampler, stable_hash
@@ -113,8 +114,28 @@ class Instance(Target):
             reply(req, FAILED)
             return
         job = Job(req, reply, op, self)
-        if self.busy < self.workers and self.state is UP:
-            self.begin(job)
+        busy = self.busy
+        if busy < self.workers and self.state is UP:
+            # `begin`, inlined: a free worker is the common case.
+            now = self.kernel.now
+            self.area += busy * (now - self.last)
+            self.last = now
+            self.busy = busy + 1
+            self.active.add(job)
+            node = self.node
+            n = req.n = req.n + 1
+            z = (req.key ^ node.salt) + n * 0x9E3779B97F4A7C15 & M64
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
+            u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
+            mean = node.exp_mean
+            if mean is not None:
+                ms = -mean * log(1.0 - u) * self.slow * node.slow
+            else:
+                ms = node.work_time(u, op) * self.slow * node.slow
+            if self.log is not None:
+                self.log.append(("node.start", now, req.id, node.id, self.name))
+            heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.worked, job, None))
             return
         queue = self.queue
         if self.queue_limit is not None and len(queue) >= self.queue_limit:
@@ -145,7 +166,12 @@ class Instance(Target):
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
         z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
         u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
-        ms = node.work_time(u, job.op) * self.slow * node.slow
+        mean = node.exp_mean
+        if mean is not None:
+            # The exponential sampler's own expression, so the draw is identical.
+            ms = -mean * log(1.0 - u) * self.slow * node.slow
+        else:
+            ms = node.work_time(u, job.op) * self.slow * node.slow
         if self.log is not None:
             self.log.append(("node.start", now, req.id, node.id, self.name))
         heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.worked, job, None))
@@ -154,6 +180,30 @@ class Instance(Target):
         if job.epoch != self.epoch:
             return
         node = self.node
+        if not node.failure_rate and not node.calls:
+            # `finish(job, OK)`, inlined: nothing to call, nothing to fail.
+            req = job.req
+            now = self.kernel.now
+            self.processed += 1
+            if self.log is not None:
+                self.log.append(("node.finish", now, req.id, node.id, self.name))
+            busy = self.busy
+            self.area += busy * (now - self.last)
+            self.last = now
+            self.busy = busy - 1
+            self.active.discard(job)
+            job.reply(req, OK)
+            queue = self.queue
+            if queue:
+                if self.busy < self.workers and self.state in SERVING and not self.crashed:
+                    self.begin(queue.popleft())
+                return
+            feed = node.feed
+            if feed is not None and self.state is UP and not self.crashed:
+                feed(self)
+            if not self.busy and self.idle_hook is not None:
+                self.idle_hook(self)
+            return
         if node.failure_rate:
             req = job.req
             req.n += 1
@@ -307,6 +357,12 @@ class Service(Node):
         self.failure_rate = float(spec.get("failure_rate", 0) or 0)
         self.zone_list: list[str] = list(spec.get("zones") or [])
         self.sample = sampler(spec.get("service_time", 10))
+        # The mean of an exponential service time, for the inlined draw in
+        # Instance.accept and begin; None when another sampler (or an
+        # overridden work_time) decides.
+        self.exp_mean: float | None = _exponential_mean(
+            spec.get("service_time", 10) if type(self).work_time is Service.work_time else None
+        )
         self.slow = 1.0
         self.failed = 0  # refused at the node itself (no instance running)
         self.rejected = 0  # rejected at the node itself (a shared queue full)
@@ -522,6 +578,12 @@ class Service(Node):
                 for i in ever
             },
         }
+
+
+def _exponential_mean(duration: Any) -> float | None:
+    if isinstance(duration, dict) and duration.get("dist") == "exponential":
+        return float(duration["mean_ms"])
+    return None
 
 
 def _ratio(part: float, whole: float) -> float:
