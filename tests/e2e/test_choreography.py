@@ -14,7 +14,9 @@ HOPS_SHOWN = "document.querySelectorAll('[data-hops] li').length"
 def _events(app, token: str, run_id: int) -> list[dict]:
     events: list[dict] = []
     while True:
-        page = app.api("GET", f"/api/runs/{run_id}/events?after={len(events) - 1}&limit=5000", token)
+        page = app.api(
+            "GET", f"/api/runs/{run_id}/events?after={len(events) - 1}&limit=5000", token
+        )
         if not page["events"]:
             return events
         events.extend(page["events"])
@@ -35,7 +37,8 @@ def _start(app, page, slug: str, duration_ms: int, speed: float) -> tuple[str, d
 
 def _page_hops(page) -> list[tuple[str, str]]:
     return page.evaluate(
-        "[...document.querySelectorAll('[data-hops] li')].map(li => [...li.querySelectorAll('b')].map(b => b.textContent))"
+        "[...document.querySelectorAll('[data-hops] li')]"
+        ".map(li => [...li.querySelectorAll('b')].map(b => b.textContent))"
     )
 
 
@@ -47,7 +50,8 @@ def _row(page, selector: str) -> int:
 def _show(page, req: int, expected: int) -> None:
     page.click(f"[data-saga-panel] tr[data-req='{req}']")
     page.wait_for_function(
-        f"document.querySelector('[data-sequence-caption]').textContent.startsWith('Request {req}:')"
+        "document.querySelector('[data-sequence-caption]').textContent"
+        f".startsWith('Request {req}:')"
         f" && {HOPS_SHOWN} === {expected}",
         timeout=10000,
     )
@@ -73,12 +77,17 @@ def test_it_follows_a_failed_parse_through_the_compensation_topic(app, page):
     _show(page, failed, len(expected))
     assert _page_hops(page) == [[h["from"], h["to"]] for h in expected]
     lanes = [h["to_node"] for h in expected]
-    assert lanes.index("skill-parser") < lanes.index("parse-failed") < lanes.index("candidate-cleanup")
+    assert (
+        lanes.index("skill-parser") < lanes.index("parse-failed") < lanes.index("candidate-cleanup")
+    )
     assert "skills-parsed" not in lanes
     error = page.locator("[data-hops] li.hop-error")
     assert error.count() == 1 and "parse-failed" in error.inner_text()
     assert page.locator("[data-sequence] .seq-error").count() == 1
-    assert page.locator(f"[data-saga-panel] tr[data-req='{failed}'] td:last-child").inner_text() == "compensated"
+    assert (
+        page.locator(f"[data-saga-panel] tr[data-req='{failed}'] td:last-child").inner_text()
+        == "compensated"
+    )
     assert "A chain through" in page.locator("[data-sequence-caption]").inner_text()
     page.locator("#sagas").scroll_into_view_if_needed()
     shot(page, "choreography-requests")
@@ -90,8 +99,17 @@ def test_it_follows_a_failed_parse_through_the_compensation_topic(app, page):
     assert _page_hops(page) == [[h["from"], h["to"]] for h in expected]
     chain = [h["to_node"] for h in expected if h["kind"] == "call"]
     assert chain == [
-        "resume-uploaded", "candidate", "resumes", "resume-stored", "verify-email",
-        "email-verified", "skill-parser", "skills-parsed", "job-search", "jobs-found", "mailer",
+        "resume-uploaded",
+        "candidate",
+        "resumes",
+        "resume-stored",
+        "verify-email",
+        "email-verified",
+        "skill-parser",
+        "skills-parsed",
+        "job-search",
+        "jobs-found",
+        "mailer",
     ]
     page.locator("[name=trace-req]").evaluate("el => el.scrollIntoView({block: 'start'})")
     shot(page, "choreography-trace-completed")
@@ -99,7 +117,7 @@ def test_it_follows_a_failed_parse_through_the_compensation_topic(app, page):
 
 
 def test_it_shows_the_orchestrated_flow_as_one_row_and_a_star(app, page):
-    """The same flow orchestrated: a saga row per request, and every step an arrow out of the orchestrator."""
+    """The same flow orchestrated: one saga row per request, each step an arrow from orch."""
     token, run = _start(app, page, "job-seeker-orchestrated", 20000, 5)
     assert page.locator("[data-saga-title]").inner_text() == "Sagas"
     page.wait_for_selector("[data-saga-panel] tr.saga-compensated", timeout=30000)
@@ -111,10 +129,15 @@ def test_it_shows_the_orchestrated_flow_as_one_row_and_a_star(app, page):
     _show(page, comp, len(expected))
     assert _page_hops(page) == [[h["from"], h["to"]] for h in expected]
     # Every step is a call from the orchestrator and its reply; the rest is a service's own store.
-    assert all("orch" in (h["from_node"], h["to_node"]) or "resumes" in (h["from_node"], h["to_node"]) for h in expected)
-    assert [h["to_node"] for h in expected if h["from_node"] == "orch" and h["kind"] == "call" and h["to_node"] != "saga-store"] == [
-        "candidate", "verify-email", "skill-parser", "candidate-cleanup"
-    ]
+    assert all(
+        "orch" in (h["from_node"], h["to_node"]) or "resumes" in (h["from_node"], h["to_node"])
+        for h in expected
+    )
+    assert [
+        h["to_node"]
+        for h in expected
+        if h["from_node"] == "orch" and h["kind"] == "call" and h["to_node"] != "saga-store"
+    ] == ["candidate", "verify-email", "skill-parser", "candidate-cleanup"]
     assert "a star around the coordinator" in page.locator("[data-sequence-caption]").inner_text()
     page.locator("#sagas").scroll_into_view_if_needed()
     shot(page, "orchestration-sagas")
@@ -128,10 +151,18 @@ def test_it_groups_the_library_by_pattern_with_an_introduction_each(app, page):
     page.goto(app.url + "/")
     sections = page.locator("section.pattern[id^=pattern-]")
     titles = sections.locator("h2").all_text_contents()
-    assert titles == ["Load balancing", "Pipes and filters", "Scatter-gather", "Orchestrator", "Choreography"]
+    assert titles == [
+        "Load balancing",
+        "Pipes and filters",
+        "Scatter-gather",
+        "Orchestrator",
+        "Choreography",
+    ]
     for k in range(sections.count()):
         assert sections.nth(k).locator("p.explain").inner_text().strip()
-    slugs = page.locator("[data-scenario]").evaluate_all("cards => cards.map(c => c.dataset.scenario)")
+    slugs = page.locator("[data-scenario]").evaluate_all(
+        "cards => cards.map(c => c.dataset.scenario)"
+    )
     assert slugs == list(scenarios.ORDER)
     page.locator("#pattern-orchestrator").evaluate("el => el.scrollIntoView({block: 'start'})")
     shot(page, "library-sagas")

@@ -40,15 +40,13 @@ def test_it_adds_the_profile_service_without_changing_any_other() -> None:
 
 
 def test_it_runs_the_job_seeker_flow_both_ways_with_the_same_services() -> None:
-    """Orchestrated and choreographed job seekers share every service; only the first fails requests."""
+    """Orchestrated and choreographed job seekers share every service; only the first fails any."""
     work = ("service", "function")
     fields = ("kind", "concurrency", "service_time", "failure_rate", "instances", "cold_start_ms")
 
     def services(slug: str) -> dict[str, tuple[Any, ...]]:
         doc = scenarios.get(slug).document
-        return {
-            n["id"]: tuple(n.get(f) for f in fields) for n in doc["nodes"] if n["kind"] in work
-        }
+        return {n["id"]: tuple(n.get(f) for f in fields) for n in doc["nodes"] if n["kind"] in work}
 
     assert services("job-seeker-orchestrated") == services("job-seeker-choreography")
     orchestrated = summary("job-seeker-orchestrated")
