@@ -22,6 +22,9 @@ const EXPLAIN = {
     "so the state of the flow is spread over the brokers. The table below is <em>not</em> kept by anyone: it is stitched " +
     "together from the request id that every message carries (its trace), the way a distributed tracer does it. " +
     "An orchestrated saga keeps the same thing in one row of its store. Click a request to follow it hop by hop.",
+  brokers:
+    "<strong>Through brokers:</strong> each stage sees only the messages it receives. The table below is stitched together " +
+    "from the request id that every message carries (its trace). Click a request to follow it hop by hop.",
 };
 
 function flatSteps(node) {
@@ -53,7 +56,9 @@ export class SagaView {
     this.reqInput = root.querySelector("[name=trace-req]");
     this.caption = root.querySelector("[data-sequence-caption]");
     root.querySelector("[data-saga-title]").textContent = this.mode === "orchestration" ? "Sagas" : "Requests, stitched from their traces";
-    root.querySelector("[data-saga-explain]").innerHTML = EXPLAIN[this.mode];
+    // Pipes and scatter-gather use brokers too, without being a choreographed flow.
+    const explain = this.mode === "choreography" && doc.pattern !== "choreography" ? "brokers" : this.mode;
+    root.querySelector("[data-saga-explain]").innerHTML = EXPLAIN[explain];
     root.dataset.mode = this.mode;
     this.chosen = null; // the request the diagram shows; null: the latest finished one
     this.clear();
