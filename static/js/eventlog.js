@@ -20,6 +20,8 @@ function detail(e) {
     case "timeout": return `${e.node}, missing ${(e.missing || []).join(", ")}`;
     case "aggregate.done": return `${e.node}: ${e.received}/${e.expected}${e.partial ? " (partial)" : ""}`;
     case "aggregate.late": return `${e.node}: late reply from ${e.from}`;
+    case "store.write": return `${e.from} stored request ${e.req}'s result in ${e.node}`;
+    case "store.read": return `${e.from} fetched request ${e.req} from ${e.node} (attempt ${e.attempt}): ${e.found ? "found" : "not there yet"}`;
     case "saga": return `${e.node}: ${e.state}, step ${e.step}, attempt ${e.attempt}`;
     case "fault": { const f = e.fault || e; return `${f.kind} ${f.zone ? "zone " + f.zone : (f.node || "") + (f.instance !== undefined && f.instance !== null ? "#" + f.instance : "")}${f.for_ms ? " for " + f.for_ms + " ms" : ""}`; }
     case "instance.down": case "instance.up": return `${e.instance}: ${e.reason || ""}`;
