@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from patterns.nodes.service import DRAINING, STOPPED, UP, Service
+from patterns.nodes.service import UP, Service
 from patterns.schema import MAX_INSTANCES
 from patterns.topology import Problem, TopologyError
 
@@ -47,14 +47,11 @@ def scale(sim: Simulation, node_id: str, instances: int, reason: str = "scaled b
     have = len(serving)
     if sim.log is not None:
         sim.log.append(("scale", sim.kernel.now, node_id, have, instances, reason))
-    for _ in range(instances - have):
-        inst = node.add_instance(STOPPED)
-        inst.last = sim.kernel.now
-        node.set_state(inst, UP, reason)
+    # Draining instances are kept and stopped slots reused before new ones
+    # are added, so instance names stay below the largest size asked for.
+    node.grow(max(0, instances - have), UP, reason)
     surplus = have - instances
     for inst in sorted(serving, key=lambda i: -i.index)[: max(0, surplus)]:
         # Drained instances stop when their last job ends (Service.idle).
         inst.idle_hook = node.idle
-        node.set_state(inst, DRAINING, reason)
-        if not inst.busy and not inst.queue:
-            node.set_state(inst, STOPPED, f"{reason}: drained")
+        node.drain(inst, reason)

@@ -65,6 +65,9 @@ class Target:
     # One-way receivers (an aggregator's inbox): the sender goes on at once
     # and no answer comes back (TOPOLOGY.md, "goes on at once").
     oneway = False
+    # The longest latency of a link into this target: how long after it
+    # leaves a pool a call sent to it before may still arrive (draining).
+    inbound_ms = 0.0
 
     def accept(self, req: Request, reply: Reply, op: str) -> None:
         raise NotImplementedError
@@ -86,6 +89,8 @@ class Link:
         self.source = source
         self.target = target
         self.latency = float(edge.get("latency_ms", 1))
+        if self.latency > target.inbound_ms:
+            target.inbound_ms = self.latency
         self.op = edge.get("op", "read")
         self.when = edge.get("when", "ok")
         self.oneway = target.oneway

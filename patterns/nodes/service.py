@@ -93,6 +93,10 @@ class Instance(Target):
         self.counter = node.kernel.counter
         self.up_from: float | None = self.kernel.now  # serving since, or None
         self.up_ms = 0.0  # time spent serving before up_from
+        self.drain_until = 0.0  # draining: calls sent before the drain may arrive until then
+        self.boots = 0  # invalidates the end of an earlier start-up of this slot
+        self.drain_reason = ""
+        self.drain_check = False  # a check at drain_until is scheduled
 
     # -- the request path ------------------------------------------------
     # The common path (accept, begin, worked, finish) is written flat, with
@@ -115,8 +119,9 @@ class Instance(Target):
             return
         job = Job(req, reply, op, self)
         busy = self.busy
-        if busy < self.workers and self.state is UP:
-            # `begin`, inlined: a free worker is the common case.
+        if busy < self.workers and (self.state is UP or self.state is DRAINING):
+            # `begin`, inlined: a free worker is the common case. A draining
+            # instance still serves calls that were on their way to it.
             now = self.kernel.now
             self.area += busy * (now - self.last)
             self.last = now
@@ -442,9 +447,54 @@ class Service(Node):
         reply(req, FAILED)
 
     def idle(self, inst: Instance) -> None:
-        """An instance has nothing left to do."""
+        """An instance has nothing left to do: a draining one stops once nothing can reach it."""
         if inst.state is DRAINING and not inst.busy and not inst.queue:
-            self.set_state(inst, STOPPED, "autoscale: drained")
+            if self.kernel.now >= inst.drain_until:
+                self.set_state(inst, STOPPED, f"{inst.drain_reason}: drained")
+            elif not inst.drain_check:
+                inst.drain_check = True
+                self.kernel.at(inst.drain_until, self._drain_over, inst, None)
+
+    def _drain_over(self, inst: Instance, _: object) -> None:
+        inst.drain_check = False
+        self.idle(inst)
+
+    def drain(self, inst: Instance, reason: str) -> None:
+        """Take `inst` out of the pool: it finishes what it holds, and what balancers
+        sent it before this moment (up to the longest latency of an edge into it),
+        then stops."""
+        inst.drain_until = self.kernel.now + inst.inbound_ms
+        inst.drain_reason = reason
+        self.set_state(inst, DRAINING, reason)
+        self.idle(inst)
+
+    def grow(self, count: int, state: str, reason: str) -> list[Instance]:
+        """Bring `count` more instances into the pool, in `state` (UP or STARTING).
+
+        Draining instances are kept first (they are still running, so they
+        serve at once), then stopped slots are restarted, lowest index first,
+        and only then are new slots added: instance names stay below the
+        pool's largest size, so faults and weights naming `NODE#i` keep
+        meaning the same instance.
+        """
+        grown: list[Instance] = []
+        for inst in self.all:
+            if len(grown) >= count:
+                return grown
+            if inst.state is DRAINING:
+                self.set_state(inst, UP, f"{reason}: drain cancelled")
+                grown.append(inst)
+        for inst in self.all:
+            if len(grown) >= count:
+                return grown
+            if inst.state is STOPPED:
+                self.set_state(inst, state, reason)
+                grown.append(inst)
+        while len(grown) < count:
+            inst = self.add_instance(STOPPED)
+            self.set_state(inst, state, reason)
+            grown.append(inst)
+        return grown
 
     def start(self) -> None:
         if self.autoscale:
@@ -485,21 +535,20 @@ class Service(Node):
                         f"utilisation {util:.0%} is {verb} the target {target:.0%}",
                     )
                 )
-            for _ in range(want - have):
-                inst = self.add_instance(STARTING)
-                self.kernel.after(float(cfg["startup_ms"]), self.booted, inst, None)
+            for inst in self.grow(want - have, STARTING, "autoscale"):
+                if inst.state is STARTING:
+                    inst.boots += 1
+                    self.kernel.after(float(cfg["startup_ms"]), self.booted, inst, inst.boots)
             surplus = have - want
             for inst in sorted(serving, key=lambda i: -i.index):
                 if surplus <= 0:
                     break
                 surplus -= 1
-                self.set_state(inst, DRAINING, "autoscale")
-                if not inst.busy and not inst.queue:
-                    self.set_state(inst, STOPPED, "autoscale: drained")
+                self.drain(inst, "autoscale")
         self.kernel.after(float(cfg["interval_ms"]), self.scale, None, None)
 
-    def booted(self, inst: Instance, _: object) -> None:
-        if inst.state == STARTING:
+    def booted(self, inst: Instance, boot: int) -> None:
+        if inst.state == STARTING and inst.boots == boot:
             self.set_state(inst, UP, "autoscale: started")
             inst.last = self.kernel.now
 

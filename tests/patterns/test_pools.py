@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from patterns import Simulation
+from patterns import Simulation, scenarios
 
 from .topologies import exp
 
@@ -154,3 +155,47 @@ def test_it_drains_surplus_instances_when_load_falls() -> None:
     assert stopped
     r = summary["requests"]
     assert r["completed"] == r["started"] and r["timed_out"] == 0
+
+
+def busy_tier_every_second() -> dict[str, Any]:
+    """The busy-tier scenario with its autoscalers looking every second instead of every two."""
+    doc = copy.deepcopy(scenarios.get("busy-tier-autoscales").document)
+    for node in doc["nodes"]:
+        if "autoscale" in node:
+            node["autoscale"]["interval_ms"] = 1000
+    return doc
+
+
+def test_it_names_autoscaled_instances_within_autoscale_max() -> None:
+    """Scaling out reuses stopped slots: no name past autoscale.max, no pool larger than it."""
+    doc = busy_tier_every_second()
+    limits = {n["id"]: n["autoscale"]["max"] for n in doc["nodes"] if "autoscale" in n}
+    for seed in (1, 2, 6):
+        sim = Simulation(doc, seed=seed, record=False)
+        while not sim.done:
+            sim.advance(sim.now + 250)
+            for node_id, most in limits.items():
+                pool = sim.nodes[node_id].all  # type: ignore[attr-defined]
+                assert len(pool) <= most
+                assert sum(1 for inst in pool if inst.state != "stopped") <= most
+        names = sim.summary()["nodes"]["api"]["instances"]
+        assert all(int(name.split("#")[1]) < limits["api"] for name in names)
+
+
+def test_it_serves_calls_already_on_their_way_to_a_drained_instance() -> None:
+    """A call on its way to an instance the autoscaler drains is served, not failed or stranded."""
+    doc = busy_tier_every_second()
+    for seed in (1, 33, 39):
+        summary = Simulation(doc, seed=seed, record=False).run()
+        r = summary["requests"]
+        assert r["completed"] == r["started"], (seed, r)
+        assert r["failed"] == r["timed_out"] == 0
+        assert summary["sim_time_ms"] < doc["duration_ms"] + 1000
+
+
+def test_it_stops_a_warm_instance_that_never_gets_a_call() -> None:
+    """A function instance that starts warm and is never called stops idle_ms after the start."""
+    evs, summary = run_events(function_doc(5, 3000, instances=2))
+    stops = [e for e in evs if e["type"] == "instance.down" and e["instance"] == "fn#1"]
+    assert [e["t"] for e in stops] == [500.0]
+    assert summary["nodes"]["fn"]["instances"]["fn#1"]["processed"] == 0
