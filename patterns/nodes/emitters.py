@@ -167,6 +167,10 @@ class Source(Client):
     sync = False
 
 
+# How many copies a sink remembers before it forgets those of finished items.
+SINK_SWEEP = 1024
+
+
 @register("sink")
 class Sink(Node):
     """Records completed items: the end of a pipe."""
@@ -176,19 +180,27 @@ class Sink(Node):
         self.received = 0
         self.completed_since = 0
         self.duplicates = 0
-        # (item id, copy tag) of every copy received: at-least-once delivery
-        # may bring the same copy twice, and only the first one counts.
-        self.seen: set[tuple[int, str]] = set()
+        # (item id, copy tag) of every copy received, with its item:
+        # at-least-once delivery may bring the same copy twice, and only the
+        # first one counts. A finished item can bring no more copies (a broker
+        # holds its branch open until the consumer acknowledges), so finished
+        # items are forgotten now and then, and memory stays flat.
+        self.seen: dict[tuple[int, str], Request] = {}
+        self.sweep_at = SINK_SWEEP
 
     def accept(self, req: Request, reply: Any, op: str) -> None:
         key = (req.id, req.tag)
         now = self.kernel.now
-        if key in self.seen:
+        seen = self.seen
+        if key in seen:
             self.duplicates += 1
             if self.log is not None:
                 self.log.append(("item.duplicate", now, req.id, self.id, req.tag))
         else:
-            self.seen.add(key)
+            seen[key] = req.root
+            if len(seen) >= self.sweep_at:
+                self.seen = {k: root for k, root in seen.items() if not root.done}
+                self.sweep_at = max(SINK_SWEEP, 2 * len(self.seen))
             self.received += 1
             self.completed_since += 1
             if self.log is not None:

@@ -113,6 +113,13 @@ class Function(Service):
                 inst.begin(job)
         inst.pull()
 
+    def start(self) -> None:
+        super().start()
+        # An instance that starts warm and never gets a call is idle from the start.
+        for inst in self.all:
+            if inst.state == UP:
+                self.idle(inst)
+
     def idle(self, inst: Instance) -> None:
         if inst.state != UP:
             return
