@@ -86,7 +86,7 @@ export function layers(doc) {
 }
 
 // Positions (centres) in world units. sizeOf(node) -> {width, height}.
-export function autoLayout(doc, sizeOf = (n) => nodeSize(n)) {
+export function autoLayout(doc, sizeOf = (n) => nodeSize(n), gap = 170) {
   const { layer, incoming } = layers(doc);
   const columns = [];
   for (const node of doc.nodes || []) {
@@ -114,7 +114,7 @@ export function autoLayout(doc, sizeOf = (n) => nodeSize(n)) {
       y += height + 36;
     }
     columnHeights[l] = y - 36;
-    x += width + 170;
+    x += width + gap;
   });
   // Centre each column vertically.
   const tallest = Math.max(0, ...columnHeights.filter((h) => h !== undefined));

@@ -7,6 +7,11 @@ import { nodeOf } from "./runstate.js";
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_DRAWN = 1500; // above this many dots in flight, draw a deterministic sample
 const SAMPLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+// Below this zoom a node's 16 px title drops under ~11 px on screen: unreadable on a projector.
+// A topology that would need less is shown at this size and panned instead (f fits it all).
+export const MIN_SCALE = 0.7;
+const MAX_SCALE = 1.3, MAX_ZOOM = 2.5, PAD = 28, COLUMN_GAP = 110;
+const LABEL_FONT = "700 16px system-ui, sans-serif";
 export const COLORS = {
   request: "#0072B2", reply: "#E69F00", error: "#D55E00", pick: "#009E73",
   timeout: "#CC79A7", late: "#E69F00", down: "#D55E00", fault: "#D55E00",
@@ -55,18 +60,105 @@ export class Stage {
     this.sampleCheckedAt = 0;
     this.drawnCount = 0;
     this.layerOf = layers(doc).layer;
+    this.view = null; // the user's zoom and pan; null means the default view
     this.buildBoxes();
+    this.buildViewControls();
     this.resize();
     new ResizeObserver(() => this.resize()).observe(container);
+  }
+
+  // A box wide enough for its title (long stage names overflowed into their neighbours).
+  sizeOf(node) {
+    const size = nodeSize(node);
+    if (!this.measure) { this.measure = document.createElement("canvas").getContext("2d"); this.measure.font = LABEL_FONT; }
+    const style = KIND_STYLE[node.kind] || KIND_STYLE.service;
+    const title = this.measure.measureText(`${style.glyph} ${node.label || node.id}`).width;
+    const sub = this.measure.measureText(describe(node)).width * 0.82 + 40; // 13 px, plus "· 3 up"
+    return { width: Math.ceil(Math.max(size.width, title + 24, sub + 20)), height: size.height };
+  }
+
+  // Zoom and pan: Ctrl+wheel (or a pinch) zooms at the pointer, a drag on the background pans,
+  // and the buttons zoom, fit the whole topology, or go back to the readable default.
+  buildViewControls() {
+    const bar = document.createElement("div");
+    bar.className = "stage-tools";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Zoom");
+    bar.innerHTML = `<span class="stage-hint muted" hidden>drag to pan · Ctrl+wheel zooms</span>`
+      + `<button type="button" data-zoom="out" title="Zoom out (-)" aria-label="Zoom out">−</button>`
+      + `<button type="button" data-zoom="in" title="Zoom in (+)" aria-label="Zoom in">+</button>`
+      + `<button type="button" data-zoom="fit" title="Fit the whole topology (f)" aria-keyshortcuts="f">Fit</button>`;
+    this.container.append(bar);
+    this.hint = bar.querySelector(".stage-hint");
+    bar.addEventListener("click", (ev) => {
+      const b = ev.target.closest("[data-zoom]");
+      if (!b) return;
+      if (b.dataset.zoom === "fit") this.fit();
+      else this.zoomBy(b.dataset.zoom === "in" ? 1.25 : 0.8);
+    });
+    this.svg.addEventListener("wheel", (ev) => {
+      if (!ev.ctrlKey && !ev.metaKey) return; // a plain wheel scrolls the page
+      ev.preventDefault();
+      const r = this.svg.getBoundingClientRect();
+      this.zoomBy(Math.exp(-ev.deltaY * 0.002), ev.clientX - r.left, ev.clientY - r.top);
+    }, { passive: false });
+    let drag = null;
+    this.svg.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0 || ev.target.closest(".node")) return;
+      drag = { x: ev.clientX, y: ev.clientY, ox: this.ox, oy: this.oy };
+      this.svg.setPointerCapture(ev.pointerId);
+      this.svg.classList.add("panning");
+    });
+    this.svg.addEventListener("pointermove", (ev) => {
+      if (!drag) return;
+      this.setView(this.scale, drag.ox + ev.clientX - drag.x, drag.oy + ev.clientY - drag.y);
+    });
+    const end = () => { drag = null; this.svg.classList.remove("panning"); };
+    this.svg.addEventListener("pointerup", end);
+    this.svg.addEventListener("pointercancel", end);
+  }
+
+  zoomBy(factor, cx = this.W / 2, cy = this.H / 2) {
+    const scale = Math.max(Math.min(this.fitScale, MIN_SCALE) * 0.8, Math.min(MAX_ZOOM, this.scale * factor));
+    const k = scale / this.scale;
+    this.setView(scale, cx - (cx - this.ox) * k, cy - (cy - this.oy) * k);
+  }
+
+  // The whole topology in view, however small; pressing it again goes back to the readable size.
+  fit() {
+    const b = this.bounds;
+    if (this.view && Math.abs(this.scale - this.fitScale) < 1e-6) { this.view = null; this.resize(true); return; }
+    const s = this.fitScale;
+    this.setView(s, (this.W - (b.x1 - b.x0) * s) / 2 - b.x0 * s, (this.H - (b.y1 - b.y0) * s) / 2 - b.y0 * s);
+  }
+
+  setView(scale, ox, oy) {
+    this.view = { scale, ox, oy };
+    this.scale = scale; this.ox = ox; this.oy = oy;
+    this.applyView();
+  }
+
+  applyView() {
+    this.root?.setAttribute("transform", `translate(${this.ox},${this.oy}) scale(${this.scale})`);
+    this.positions = new Map();
+    for (const [id, box] of this.boxes) this.positions.set(id, this.toScreen(box.x, box.y));
+    for (const [name, c] of this.cells) this.positions.set(name, this.toScreen(c.x + c.w / 2, c.y + c.h / 2));
+    this.anchors = new Map();
+    const b = this.bounds;
+    const outside = this.ox + b.x0 * this.scale < -2 || this.ox + b.x1 * this.scale > this.W + 2
+      || this.oy + b.y0 * this.scale < -2 || this.oy + b.y1 * this.scale > this.H + 2;
+    this.container.classList.toggle("pannable", outside);
+    if (this.hint) this.hint.hidden = !outside;
   }
 
   buildBoxes() {
     const nodes = this.doc.nodes || [];
     // The editor's positions, spread out: run-view boxes are bigger and messages need room.
-    let boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), x: n.x * 1.6, y: n.y * 1.25 }));
+    const sizeOf = (n) => this.sizeOf(n);
+    let boxes = nodes.map((n) => ({ node: n, ...sizeOf(n), x: n.x * 1.6, y: n.y * 1.25 }));
     if (!hasPositions(this.doc) || overlaps(boxes)) {
-      const pos = autoLayout(this.doc);
-      boxes = nodes.map((n) => ({ node: n, ...nodeSize(n), ...pos.get(n.id) }));
+      const pos = autoLayout(this.doc, sizeOf, COLUMN_GAP);
+      boxes = nodes.map((n) => ({ node: n, ...sizeOf(n), ...pos.get(n.id) }));
     }
     this.boxes = new Map(boxes.map((b) => [b.node.id, b]));
     this.cells = new Map();
@@ -76,10 +168,26 @@ export class Stage {
     this.bounds = xs.length ? { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys) - 22, y1: Math.max(...ys) } : { x0: 0, x1: 1, y0: 0, y1: 1 };
   }
 
-  resize() {
-    const rect = this.container.getBoundingClientRect();
-    const W = Math.max(200, rect.width), H = Math.max(150, rect.height);
-    if (this.W === W && this.H === H) return;
+  // Fit the topology to the stage, but never below MIN_SCALE: a wide one first takes the full
+  // width of the page (the side panel moves under it), a tall one makes the stage taller, and
+  // what still does not fit is panned. The default view starts where the flow starts (left).
+  resize(force = false) {
+    const main = this.container.closest(".run-main");
+    const b = this.bounds;
+    const bw = b.x1 - b.x0, bh = b.y1 - b.y0;
+    let W = Math.max(200, this.container.getBoundingClientRect().width);
+    if (main && !main.classList.contains("stage-full") && (W - 2 * PAD) / bw < Math.min(MIN_SCALE * 1.15, 1)) {
+      main.classList.add("stage-full"); // the ResizeObserver calls back with the new width
+      W = Math.max(200, this.container.getBoundingClientRect().width);
+    }
+    this.container.style.height = "";
+    const baseH = Math.max(150, this.container.getBoundingClientRect().height);
+    const fitW = (W - 2 * PAD) / bw;
+    const want = Math.max(MIN_SCALE, Math.min(fitW, MAX_SCALE));
+    const cap = Math.max(baseH, window.innerHeight - 240); // the counters stay on the first screen
+    const H = Math.round(Math.min(cap, Math.max(baseH, bh * want + 2 * PAD)));
+    this.container.style.height = H > baseH ? `${H}px` : "";
+    if (!force && this.W === W && this.H === H) return;
     this.W = W; this.H = H;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(W * dpr);
@@ -87,20 +195,21 @@ export class Stage {
     this.canvas.style.width = `${W}px`;
     this.canvas.style.height = `${H}px`;
     this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const b = this.bounds, pad = 28;
-    const bw = b.x1 - b.x0, bh = b.y1 - b.y0;
-    this.scale = Math.min((W - 2 * pad) / bw, (H - 2 * pad) / bh, 1.3);
-    this.ox = (W - bw * this.scale) / 2 - b.x0 * this.scale;
-    this.oy = (H - bh * this.scale) / 2 - b.y0 * this.scale;
+    this.fitScale = Math.min(fitW, (H - 2 * PAD) / bh, MAX_SCALE);
+    if (this.view) ({ scale: this.scale, ox: this.ox, oy: this.oy } = this.view);
+    else {
+      this.scale = Math.max(MIN_SCALE, this.fitScale);
+      const w = bw * this.scale, h = bh * this.scale;
+      this.ox = (w <= W - 2 * PAD ? (W - w) / 2 : PAD) - b.x0 * this.scale;
+      this.oy = (h <= H - 2 * PAD ? (H - h) / 2 : PAD) - b.y0 * this.scale;
+    }
     this.svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     this.svg.setAttribute("width", W);
     this.svg.setAttribute("height", H);
     this.renderSvg();
-    this.positions = new Map();
-    for (const [id, box] of this.boxes) this.positions.set(id, this.toScreen(box.x, box.y));
-    for (const [name, c] of this.cells) this.positions.set(name, this.toScreen(c.x + c.w / 2, c.y + c.h / 2));
     this.lastSvgState = null;
-    this.anchors = new Map();
+    this.applyView();
+    this.onRebuild?.();
   }
 
   // Where a message from `from` to `to` starts and ends: an instance's cell, or the edge of a box.
@@ -127,6 +236,7 @@ export class Stage {
     const marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" }, defs);
     el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#555" }, marker);
     const root = el("g", { transform: `translate(${this.ox},${this.oy}) scale(${this.scale})` }, this.svg);
+    this.root = root;
     const edgeLayer = el("g", { class: "edges" }, root);
     for (const e of this.doc.edges || []) {
       const a = this.boxes.get(e.from), b = this.boxes.get(e.to);

@@ -36,6 +36,7 @@ const charts = new Charts($("#charts"), (doc.nodes || []).filter((n) => POOL_KIN
 const sagas = SagaView.mount($("#sagas"), doc); // null unless there is an orchestrator or a broker
 const gathers = GatherView.mount($("#gathers"), doc, { runId: boot.id }); // null without an aggregator
 const stages = StageView.mount($("#stages"), doc, { stage, owner: boot.owner, send: (m) => send(m), isLive: () => mode === "live" && !FINISHED.has(status) }); // null without pipes or brokers
+stage.onRebuild = () => stages?.renderBadges(); // the badges hang off the SVG the stage rebuilt
 const log = new EventLog($("#event-log"), { onPick: (e) => select({ node: e.lb, pick: e }) });
 
 window.playground = { state, events, charts, get now() { return now; }, get mode() { return mode; }, get status() { return status; }, stage, seek: (t) => seek(t) };
