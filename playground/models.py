@@ -8,6 +8,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from playground.fields import OrderedJSONField
+
 
 def new_share_key() -> str:
     """32 URL-safe characters (24 random bytes): fits the column on every database."""
@@ -122,7 +124,8 @@ class EventBatch(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="batches")
     first_seq = models.PositiveBigIntegerField()
     last_seq = models.PositiveBigIntegerField()
-    events = models.JSONField()
+    # Key order kept on PostgreSQL too: exports are byte-identical to the CLI's.
+    events = OrderedJSONField()
 
     class Meta:
         ordering = ["run", "first_seq"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router
 
-from playground import access
+from playground import access, exports
 from playground.api import serialize
 from playground.api.errors import ApiError, not_found
 from playground.api.schemas import ControlIn, EventsOut, RunOut
@@ -131,3 +131,63 @@ def control_run(request: HttpRequest, pk: int, payload: ControlIn, key: str | No
         raise ApiError(400, [(p["path"], p["message"]) for p in exc.problems]) from None
     run.refresh_from_db()
     return serialize.run(run)
+
+
+def _download(response: HttpResponse | StreamingHttpResponse, run: Run, suffix: str):
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(run, suffix)}"'
+    return response
+
+
+def _finished_summary(run: Run) -> None:
+    if run.summary is None:
+        raise ApiError.one(
+            400, "summary", f"run {run.pk} is {run.status}: it has a summary once it finishes"
+        )
+
+
+@router.get(
+    "/{int:pk}/events.jsonl",
+    response={200: None, **REFUSALS},
+    summary="Every stored event as JSON lines (a download)",
+    description=(
+        "Byte for byte what `python -m patterns run FILE --events PATH` writes for the same "
+        "document and seed (a run changed live by faults or scaling has those events too). "
+        "Streamed batch by batch."
+    ),
+)
+def run_events_jsonl(request: HttpRequest, pk: int, key: str | None = None):
+    run = _visible(request, pk, key)
+    response = StreamingHttpResponse(
+        exports.events_jsonl(run), content_type="application/x-ndjson; charset=utf-8"
+    )
+    return _download(response, run, "events.jsonl")
+
+
+@router.get(
+    "/{int:pk}/summary.json",
+    response={200: None, **REFUSALS},
+    summary="A finished run's summary as a JSON file (a download)",
+    description="The summary object of TOPOLOGY.md; 400 while the run has not finished.",
+)
+def run_summary_json(request: HttpRequest, pk: int, key: str | None = None):
+    run = _visible(request, pk, key)
+    _finished_summary(run)
+    response = HttpResponse(exports.summary_json(run), content_type="application/json")
+    return _download(response, run, "summary.json")
+
+
+@router.get(
+    "/{int:pk}/summary.csv",
+    response={200: None, **REFUSALS},
+    summary="A finished run's per-node figures as CSV (a download)",
+    description=(
+        "One row per node: node, kind, instances, "
+        + ", ".join(exports.NODE_COLUMNS)
+        + ". A figure a node kind does not have is left empty. 400 while the run has not finished."
+    ),
+)
+def run_summary_csv(request: HttpRequest, pk: int, key: str | None = None):
+    run = _visible(request, pk, key)
+    _finished_summary(run)
+    response = HttpResponse(exports.summary_csv(run), content_type="text/csv; charset=utf-8")
+    return _download(response, run, "summary.csv")
