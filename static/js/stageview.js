@@ -10,6 +10,10 @@ const STAGE_KINDS = new Set(["service", "filter", "function"]);
 const SCALABLE = new Set(["service", "filter"]);
 const BROKERS = new Set(["topic", "queue"]);
 const TREND_POINTS = 60; // metrics ticks kept for each stage's sparkline
+// The engine names the busiest growing stage at every one-second tick; two close stages trade
+// places from tick to tick and the flag flickered. It moves only once a stage (or nobody) has
+// led this many ticks in a row: steady, and still follows a real shift such as after scaling.
+export const STEADY_TICKS = 3;
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const money = (v) => `$${Number(v || 0).toFixed(2)}`;
 
@@ -60,7 +64,19 @@ export class StageView {
     this.redelivered = new Map(); // broker -> deliveries made again
     this.sized = new Map(); // node -> instances after its last scale event
     this.lastMetricsT = null;
+    this.bottleneck = null; // the stage shown as the bottleneck
+    this.leader = null; // the stage the engine named at the last tick, and for how many ticks
+    this.leaderTicks = 0;
     this.dirty = true;
+  }
+
+  // Fed each metrics tick, in order, so a replay rebuilt from the first event agrees with live.
+  steady(nodes) {
+    const named = Object.entries(nodes || {}).find(([id, m]) => m.bottleneck && this.specs.has(id));
+    const leader = named ? named[0] : null;
+    if (leader === this.leader) this.leaderTicks += 1;
+    else { this.leader = leader; this.leaderTicks = 1; }
+    if (this.leaderTicks >= STEADY_TICKS) this.bottleneck = leader;
   }
 
   push(e) {
@@ -81,6 +97,7 @@ export class StageView {
           if (this.specs.get(id).kind === "sink") this.received.set(id, (this.received.get(id) || 0) + (m.completed || 0));
           this.sized.delete(id); // the metrics now say how many serve
         }
+        this.steady(e.nodes);
         this.dirty = true;
         break;
       }
@@ -184,7 +201,7 @@ export class StageView {
       const cost = this.sized.has(n.id) ? size * (n.cost_per_hour || 0) : (m.cost_per_hour ?? size * (n.cost_per_hour || 0));
       totalCost += cost;
       this.setText(n.id, "cost", money(cost));
-      const hot = Boolean(m.bottleneck);
+      const hot = this.bottleneck === n.id;
       row.classList.toggle("is-bottleneck", hot);
       this.setText(n.id, "flag", hot ? "⚠ bottleneck" : "");
       const trend = this.trend.get(n.id) || [];
@@ -225,7 +242,7 @@ export class StageView {
         svgEl("text", { class: "stage-figures", x: box.x - box.width / 2 + 4, y: box.y + box.height / 2 + 5, "dominant-baseline": "hanging" }, badge);
       }
       const m = this.metrics.get(n.id) || {};
-      const hot = Boolean(m.bottleneck);
+      const hot = this.bottleneck === n.id;
       entry.g.classList.toggle("stage-bottleneck", hot);
       const flag = badge.querySelector(".stage-flag");
       const flagText = hot ? "⚠ bottleneck" : "";
