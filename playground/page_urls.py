@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import path, re_path
 
-from playground import sweep_views, views
+from playground import compare_views, sweep_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("editor/panel/", views.editor_panel, name="editor_panel"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/sweep/", sweep_views.run_sweep, name="run_sweep"),
+    path("compare/", compare_views.compare_runs, name="compare_runs"),
     # daphne serves no static files itself; the app must work from `make run` with no
     # proxy in front, so Django serves them (the script and CSS are a few hundred kB).
     re_path(

@@ -28,11 +28,12 @@ errors.install(api)
 
 
 def _routes() -> None:
-    from playground.api import runs, scenarios, topologies
+    from playground.api import compare, runs, scenarios, topologies
 
     api.add_router("/scenarios", scenarios.router)
     api.add_router("/topologies", topologies.router)
     api.add_router("/runs", runs.router)
+    api.add_router("/compare", compare.router)
 
 
 _routes()
