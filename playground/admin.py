@@ -5,8 +5,12 @@ Users are Django's own.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from playground.models import ApiToken, Limits, Run, Scenario, Topology
 
@@ -70,8 +74,8 @@ class RunInline(admin.TabularInline):
 @admin.register(Topology)
 class TopologyAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "pattern", "visibility", "updated"]
-    list_filter = ["visibility", "pattern"]
-    search_fields = ["name", "description", "owner__username"]
+    list_filter = ["visibility", "pattern", ("owner", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "description", "pattern", "owner__username"]
     raw_id_fields = ["owner", "forked_from"]
     readonly_fields = ["share_key", "created", "updated"]
     inlines = [RunInline]
@@ -90,10 +94,15 @@ class RunAdmin(admin.ModelAdmin):
         "event_count",
         "created",
         "finished",
+        "view_link",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", "created", "scenario"]
+    date_hierarchy = "created"
     search_fields = ["topology__name", "scenario__slug", "owner__username", "reason"]
+    list_select_related = ["topology", "scenario", "owner"]
     readonly_fields = [
+        "view_link",
+        "summary_readable",
         "topology",
         "scenario",
         "owner",
@@ -102,7 +111,6 @@ class RunAdmin(admin.ModelAdmin):
         "speed",
         "status",
         "reason",
-        "summary",
         "event_count",
         "sim_time_ms",
         "worker",
@@ -112,7 +120,32 @@ class RunAdmin(admin.ModelAdmin):
         "finished",
         "document",
     ]
-    exclude: list[str] = []
+    exclude = ["summary"]
+
+    @admin.display(description="run view")
+    def view_link(self, obj: Run) -> str:
+        return format_html(
+            '<a href="{}">open run {}</a>', reverse("run_detail", args=[obj.pk]), obj.pk
+        )
+
+    @admin.display(description="summary")
+    def summary_readable(self, obj: Run) -> str:
+        """The summary's headline figures, then the whole object indented (not one long line)."""
+        if not obj.summary:
+            return "— (not finished)"
+        requests = obj.summary.get("requests") or {}
+        latency = obj.summary.get("latency_ms") or {}
+        headline = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in requests.items())
+        percentiles = ", ".join(
+            f"{k} {v:.1f}" if isinstance(v, int | float) else f"{k} {v}" for k, v in latency.items()
+        )
+        return format_html(
+            "<p><strong>requests</strong>: {}<br><strong>latency ms</strong>: {}</p>"
+            '<pre style="max-height: 28em; overflow: auto; white-space: pre">{}</pre>',
+            headline,
+            percentiles,
+            json.dumps(obj.summary, indent=2),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

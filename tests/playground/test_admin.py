@@ -99,3 +99,43 @@ def test_it_keeps_non_staff_out(client, owner):
     client.force_login(owner)
     response = client.get("/admin/playground/topology/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/playground/topology/?visibility__exact=private&q=T",
+        "/admin/playground/topology/?pattern=",
+        "/admin/playground/run/?status__exact=queued&q=owner",
+        "/admin/playground/run/?created__year=YEAR",
+        "/admin/playground/scenario/?pattern__exact=p&q=S",
+    ],
+)
+def test_it_filters_and_searches_each_changelist(admin_browser, rows, url):
+    """The filters and the search box an admin reaches for answer 200 with the row in them."""
+    response = admin_browser.get(url.replace("YEAR", str(rows["run"].created.year)))
+    assert response.status_code == 200
+    assert "0 results" not in response.content.decode()
+
+
+def test_it_filters_topologies_by_owner(admin_browser, rows, outsider):
+    """The topology list offers the owners of topologies as a filter."""
+    Topology.objects.create(owner=outsider, name="U", document=SMALL_DOCUMENT)
+    page = admin_browser.get("/admin/playground/topology/").content.decode()
+    assert f"owner__id__exact={rows['user'].pk}" in page
+
+
+def test_it_links_a_run_to_its_view_and_shows_its_summary_readably(admin_browser, rows):
+    """A run's admin page opens the run view and shows the summary's headline and indented JSON."""
+    run = rows["run"]
+    run.summary = {
+        "requests": {"started": 4, "completed": 3, "failed": 1},
+        "latency_ms": {"p50": 12.345},
+    }
+    run.save()
+    page = admin_browser.get(f"/admin/playground/run/{run.pk}/change/").content.decode()
+    assert f'href="/runs/{run.pk}/"' in page
+    assert "started 4, completed 3, failed 1" in page and "p50 12.3" in page
+    assert "<pre" in page and "&quot;requests&quot;: {\n" in page
+    listing = admin_browser.get("/admin/playground/run/").content.decode()
+    assert f'href="/runs/{run.pk}/"' in listing
