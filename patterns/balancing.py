@@ -136,6 +136,14 @@ class LeastConnections(Algorithm):
         inflight = self.lb.inflight
         n = len(cands)
         start = self.turn % n
+        if n == len(inflight):
+            # Every target is a candidate (cands[j] == j): the first least
+            # loaded at or after `start`, else from the beginning, found by
+            # min and index in C rather than a Python loop; the same choice.
+            low = min(inflight)
+            pos = inflight.index(low, start) if low in inflight[start:] else inflight.index(low)
+            self.turn = pos + 1
+            return pos
         best = cands[start]
         low = inflight[best]
         pos = start

@@ -41,6 +41,7 @@ class LoadBalancer(Node):
         self.all_targets: list[Target] = []
         self.names: list[str] = []
         self.links: list[Link] = []
+        self.direct: list[bool] = []
         self.inflight: list[int] = []
         self.picks: list[int] = []
         self.weights: list[float] = []
@@ -80,7 +81,10 @@ class LoadBalancer(Node):
         i = len(self.all_targets)
         self.all_targets.append(target)
         self.names.append(target.name)
-        self.links.append(Link(self.sim, self.id, target, edge))
+        link = Link(self.sim, self.id, target, edge)
+        self.links.append(link)
+        # Without latency and unrecorded, a call is just the target's accept.
+        self.direct.append(link.latency == 0 and not link.oneway and self.log is None)
         self.inflight.append(0)
         self.picks.append(0)
         node_id = target.name.split("#")[0]
@@ -150,7 +154,11 @@ class LoadBalancer(Node):
             self.processed += 1
             reply(req, outcome)
 
-        self.links[i].call(req, back)
+        link = self.links[i]
+        if self.direct[i]:
+            link.target.accept(req, back, link.op)
+        else:
+            link.call(req, back)
 
     def fail(self, req: Request, reply: Reply, reason: str) -> None:
         self.failed += 1

@@ -90,6 +90,7 @@ class Instance(Target):
         self.idle_token = 0  # functions: invalidates an idle-stop check
         self.idle_hook = node.idle_hook  # called when the instance runs out of work
         self.heap = node.kernel.heap
+        self.on_worked = self.worked  # bound once, not once per request
         self.counter = node.kernel.counter
         self.up_from: float | None = self.kernel.now  # serving since, or None
         self.up_ms = 0.0  # time spent serving before up_from
@@ -140,7 +141,7 @@ class Instance(Target):
                 ms = node.work_time(u, op) * self.slow * node.slow
             if self.log is not None:
                 self.log.append(("node.start", now, req.id, node.id, self.name))
-            heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.worked, job, None))
+            heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.on_worked, job, None))
             return
         queue = self.queue
         if self.queue_limit is not None and len(queue) >= self.queue_limit:
@@ -179,7 +180,7 @@ class Instance(Target):
             ms = node.work_time(u, job.op) * self.slow * node.slow
         if self.log is not None:
             self.log.append(("node.start", now, req.id, node.id, self.name))
-        heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.worked, job, None))
+        heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.on_worked, job, None))
 
     def worked(self, job: Job, _: object) -> None:
         if job.epoch != self.epoch:
