@@ -162,6 +162,15 @@ def topology_runs(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _explanation(run: Run) -> str:
+    """What the run view's "What to watch" box says: the scenario's text, or the topology's own."""
+    if run.scenario and run.scenario.description:
+        return run.scenario.description
+    if run.topology and run.topology.description:
+        return run.topology.description
+    return str(run.document.get("description") or "")
+
+
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _get_run_for_user(request, pk)
     return render(
@@ -170,6 +179,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "run": run,
             "is_owner": _is_owner(request, run),
+            "explanation": _explanation(run),
             "title": run.document.get("name")
             or (run.scenario.name if run.scenario else f"Run {run.pk}"),
             "boot": {

@@ -185,8 +185,9 @@ export class Stage {
     const fitW = (W - 2 * PAD) / bw;
     const want = Math.max(MIN_SCALE, Math.min(fitW, MAX_SCALE));
     const cap = Math.max(baseH, window.innerHeight - 240); // the counters stay on the first screen
-    const H = Math.round(Math.min(cap, Math.max(baseH, bh * want + 2 * PAD)));
-    this.container.style.height = H > baseH ? `${H}px` : "";
+    const tall = Math.round(Math.min(cap, Math.max(baseH, bh * want + 2 * PAD)));
+    this.container.style.height = tall > baseH ? `${tall}px` : "";
+    const H = Math.round(this.container.getBoundingClientRect().height); // CSS may hold it (presenting)
     if (!force && this.W === W && this.H === H) return;
     this.W = W; this.H = H;
     const dpr = window.devicePixelRatio || 1;

@@ -358,11 +358,33 @@ $("#btn-step").addEventListener("click", step);
 $("#speed").addEventListener("input", (ev) => setSpeed(Number(ev.target.value)));
 $("#scrubber").addEventListener("input", (ev) => { playing = false; updatePlayLabel(); seek(Number(ev.target.value)); });
 $("#btn-restart").addEventListener("click", () => { seek(0); playing = true; updatePlayLabel(); });
+// Presentation mode: for a projector, the canvas and the counters large, the rest hidden.
+function present(on) {
+  document.body.classList.toggle("presenting", on);
+  $("#btn-present").setAttribute("aria-pressed", String(on));
+  $("#btn-present").textContent = on ? "▣ Leave (Esc)" : "▣ Present";
+  if (on) window.scrollTo(0, 0);
+}
+$("#btn-present").addEventListener("click", () => present(!document.body.classList.contains("presenting")));
+$("#btn-help").addEventListener("click", () => $("#help").showModal());
+// Whoever closed "What to watch" once has read it: keep it closed on their next runs.
+const watch = $("#watch");
+if (watch) {
+  if (localStorage.getItem("watch-open") === "0") watch.open = false;
+  watch.addEventListener("toggle", () => localStorage.setItem("watch-open", watch.open ? "1" : "0"));
+}
+
 document.addEventListener("keydown", (ev) => {
   if (ev.target.closest("input, select, textarea") && ev.target.type !== "range") return;
+  if (ev.target.closest("dialog") || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   if (ev.key === " " && !ev.target.closest("button, [role=button]")) { ev.preventDefault(); togglePlay(); }
-  else if (ev.key === "s" && !ev.ctrlKey && !ev.metaKey) { ev.preventDefault(); step(); }
-  else if (ev.key === "Escape") select(null);
+  else if (ev.key === "s") { ev.preventDefault(); step(); }
+  else if (ev.key === "f") { ev.preventDefault(); stage.fit(); }
+  else if (ev.key === "+" || ev.key === "=") { ev.preventDefault(); stage.zoomBy(1.25); }
+  else if (ev.key === "-") { ev.preventDefault(); stage.zoomBy(0.8); }
+  else if (ev.key === "p") { ev.preventDefault(); present(!document.body.classList.contains("presenting")); }
+  else if (ev.key === "?") { ev.preventDefault(); $("#help").showModal(); }
+  else if (ev.key === "Escape") { if (document.body.classList.contains("presenting")) present(false); else select(null); }
 });
 
 const speedSelect = $("#speed");
