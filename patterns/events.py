@@ -100,6 +100,7 @@ def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
     # indices, every target's load, chosen index, the algorithm's note).
     algorithm, cands, loads = r[6], r[7], r[8]
     pick = Pick(algorithm, cands, [loads[c] for c in cands], r[9], r[4], r[10])
+    names = pick.names
     return {
         "seq": seq,
         "t": r[1],
@@ -108,7 +109,8 @@ def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
         "lb": r[3],
         "session": r[4],
         "chosen": r[5],
-        "candidates": pick.candidates(),
+        # Pick.candidates(), from the loads of every target as logged.
+        "candidates": [{"target": names[c], "load": loads[c]} for c in cands],
         "reason": algorithm.explain(pick),
     }
 
