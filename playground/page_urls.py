@@ -14,6 +14,7 @@ urlpatterns = [
     path("topologies/new/", views.editor_new, name="editor_new"),
     path("topologies/<int:pk>/", views.editor_edit, name="editor_edit"),
     path("topologies/<int:pk>/runs/", views.topology_runs, name="topology_runs"),
+    path("t/<str:share_key>/", views.shared_topology, name="shared_topology"),
     path("scenarios/<slug:slug>/fork/", views.editor_fork_scenario, name="scenario_fork"),
     path("editor/panel/", views.editor_panel, name="editor_panel"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -109,10 +109,17 @@ def _editor(request: HttpRequest, **context: Any) -> HttpResponse:
     context.setdefault("can_save", request.user.is_authenticated)
     context["kinds"] = list(KINDS)
     topology = context["topology"]
+    viewing = context.get("viewing")
     context["editor_boot"] = {
         "id": topology.pk if topology else None,
         "canSave": context["can_save"],
         "panelUrl": reverse("editor_panel"),
+        # Someone else's topology: it runs as itself (the key lets a link holder in).
+        "viewingId": viewing.pk if viewing and not topology else None,
+        "key": context.get("share_key") or "",
+        "shareUrl": request.build_absolute_uri(reverse("shared_topology", args=[topology.share_key]))
+        if topology
+        else "",
     }
     return render(request, "playground/editor.html", context)
 
@@ -142,6 +149,24 @@ def editor_edit(request: HttpRequest, pk: int) -> HttpResponse:
         name=topology.name if owner else f"{topology.name} (fork)",
         visibility=topology.visibility,
         forked_from=None if owner else topology.pk,
+    )
+
+
+def shared_topology(request: HttpRequest, share_key: str) -> HttpResponse:
+    """A /t/<share_key>/ link: the topology read-only, to run or fork; its owner gets the editor."""
+    topology = access.topology_by_share_key(share_key)
+    if topology is None:
+        raise Http404("No such topology")
+    if access.can_edit_topology(request.user, topology):
+        return redirect("editor_edit", pk=topology.pk)
+    return _editor(
+        request,
+        viewing=topology,
+        document=topology.document,
+        name=f"{topology.name} (fork)",
+        visibility=Topology.PRIVATE,
+        forked_from=topology.pk,
+        share_key=share_key,
     )
 
 

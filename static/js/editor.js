@@ -1,7 +1,7 @@
 // The topology editor: an SVG canvas, a palette, a server-validated side panel (htmx),
 // undo/redo, automatic layout, import/export, save and run.
 
-import { ApiError, createTopology, startTopologyRun, updateTopology } from "./api.js";
+import { ApiError, createTopology, request, startTopologyRun, updateTopology } from "./api.js";
 import { autoLayout, hasPositions, KIND_STYLE } from "./layout.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -315,6 +315,7 @@ async function save() {
     render();
     dirty = false;
     state.textContent = "Saved ✓"; state.className = "saved";
+    updateShareRow();
     return saved;
   } catch (error) {
     if (error instanceof ApiError && error.errors.length) {
@@ -385,6 +386,34 @@ document.addEventListener("keydown", (ev) => {
   else if ((ev.key === "Delete" || ev.key === "Backspace") && !typing && selection) { ev.preventDefault(); deleteSelection(); }
   else if (ev.key === "Escape" && !typing) select(null);
 });
+// The share link: shown while the visibility lets a link in; it works once saved so.
+function updateShareRow() {
+  const row = $("#share-row");
+  if (!row) return;
+  const v = $("#visibility").value;
+  row.hidden = v === "private";
+  $("#share-state").textContent = dirty ? "(save to apply the visibility)" : "";
+}
+$("#visibility").addEventListener("change", () => { markDirty(); updateShareRow(); });
+$("#btn-copy-share")?.addEventListener("click", async () => {
+  const input = $("#share-url");
+  try { await navigator.clipboard.writeText(input.value); } catch { input.select(); document.execCommand("copy"); }
+  $("#share-state").textContent = "Copied ✓";
+});
+// Someone else's topology, run as it is saved (a link holder's key lets the server find it).
+$("#btn-run-original")?.addEventListener("click", async (ev) => {
+  ev.target.disabled = true;
+  try {
+    const query = boot.key ? `?key=${encodeURIComponent(boot.key)}` : "";
+    const run = await request("POST", `/api/topologies/${boot.viewingId}/runs${query}`, { speed: 1 });
+    location.href = `/runs/${run.id}/`;
+  } catch (error) {
+    ev.target.disabled = false;
+    $("#save-state").textContent = `Could not start a run: ${error.message}`;
+    $("#save-state").className = "field-error";
+  }
+});
+
 window.addEventListener("beforeunload", (ev) => { if (dirty && boot.canSave) ev.preventDefault(); });
 
 window.playgroundEditor = { get doc() { return doc; }, get problems() { return problems; }, select, addNode };
