@@ -11,8 +11,13 @@ from playground import compare
 
 
 def _ids(request: HttpRequest) -> str:
-    """Both spellings into one: `runs=1,2` from a link, `run=1&run=2` from the list's form."""
-    return ",".join([request.GET.get("runs", ""), *request.GET.getlist("run")])
+    """Both spellings into one: `runs=1,2` from a link, `run=1&run=2` from the list's form.
+
+    The list shows the newest first; ticked runs are compared oldest first, so the
+    baseline (the first column, what the percentages compare with) is the earlier run.
+    """
+    ticked = sorted(request.GET.getlist("run"), key=lambda v: int(v) if v.isdigit() else 0)
+    return ",".join([request.GET.get("runs", ""), *ticked])
 
 
 def _text(value: Any, unit: str) -> str:
