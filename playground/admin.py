@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from playground.compare import OUTCOMES, PERCENTILES
 from playground.models import ApiToken, Limits, Run, Scenario, Topology
 
 
@@ -135,9 +136,14 @@ class RunAdmin(admin.ModelAdmin):
             return "— (not finished)"
         requests = obj.summary.get("requests") or {}
         latency = obj.summary.get("latency_ms") or {}
-        headline = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in requests.items())
+        # A fixed order: on PostgreSQL (jsonb) the stored object's keys come back sorted.
+        headline = ", ".join(
+            f"{k.replace('_', ' ')} {requests[k]}" for k in OUTCOMES if k in requests
+        )
         percentiles = ", ".join(
-            f"{k} {v:.1f}" if isinstance(v, int | float) else f"{k} {v}" for k, v in latency.items()
+            f"{k} {latency[k]:.1f}" if isinstance(latency[k], int | float) else f"{k} {latency[k]}"
+            for k in PERCENTILES
+            if k in latency
         )
         return format_html(
             "<p><strong>requests</strong>: {}<br><strong>latency ms</strong>: {}</p>"
