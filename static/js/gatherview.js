@@ -158,12 +158,20 @@ export class GatherView {
         svg.lastChild.appendChild(el("title", {}, `attempt ${r.attempt}: ${r.found ? "found" : "not there yet"}`));
       }
     }
-    svg.appendChild(el("line", { x1: x(d.t), x2: x(d.t), y1: top - 6, y2: bottom, class: "gt-close" }));
-    svg.appendChild(el("text", { x: x(d.t), y: top - 10, "text-anchor": "middle", class: "gt-note" }, "answered"));
+    // Closed by its deadline: the two lines would lie on top of each other, so one line, one label.
+    const atDeadline = deadline !== null && Math.abs(x(d.t) - x(deadline)) < 4;
+    const closeAnchor = x(d.t) > W - right - 80 ? "end" : "middle";
+    if (!atDeadline) {
+      svg.appendChild(el("line", { x1: x(d.t), x2: x(d.t), y1: top - 6, y2: bottom, class: "gt-close" }));
+      svg.appendChild(el("text", { x: x(d.t), y: top - 10, "text-anchor": closeAnchor, class: "gt-note" }, "answered"));
+    }
     svg.appendChild(el("line", { x1: left, x2: W - right, y1: bottom + 2, y2: bottom + 2, class: "sw-axis" }));
     svg.appendChild(el("text", { x: left, y: bottom + 14, class: "gt-note" }, "0"));
     svg.appendChild(el("text", { x: W - right, y: bottom + 14, "text-anchor": "end", class: "gt-note" }, `${span.toFixed(0)} ms`));
-    if (deadline !== null) {
+    if (atDeadline) {
+      svg.appendChild(el("line", { x1: x(deadline), x2: x(deadline), y1: top - 6, y2: bottom, class: "gt-deadline gt-close-deadline" }));
+      svg.appendChild(el("text", { x: x(deadline), y: top - 10, "text-anchor": closeAnchor, class: "gt-note gt-deadline-label" }, `answered at deadline ${spec.timeout_ms} ms`));
+    } else if (deadline !== null) {
       svg.appendChild(el("line", { x1: x(deadline), x2: x(deadline), y1: top - 6, y2: bottom, class: "gt-deadline" }));
       // Its own line below the axis labels, so it never sits on top of them.
       const anchor = x(deadline) > W - right - 60 ? "end" : "middle";

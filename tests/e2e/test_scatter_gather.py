@@ -73,6 +73,9 @@ def test_it_answers_a_flight_search_without_the_slow_provider(app, page):
     assert timeline.locator(".gt-bar").count() == 4
     assert timeline.locator('.gt-late[data-worker="budget-air"]').count() == 1
     assert "deadline 10000 ms" in timeline.text_content()
+    # Closed at its deadline: one line and one label, not two lines on top of each other.
+    assert timeline.locator(".gt-close").count() == 0
+    assert "answered at deadline 10000 ms" in timeline.text_content()
     page.locator("#gathers h3").first.scroll_into_view_if_needed()
     shot(page, "run-flight-search-partial")
     # Clicking the aggregator in the animation shows its latest request in the panel.
