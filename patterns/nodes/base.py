@@ -132,19 +132,7 @@ class Link:
         self.target.accept(req, _ignore, self.op)
 
     def _arrive(self, req: Request, reply: Reply) -> None:
-        kernel = self.kernel
-        lat = self.latency
-        log = self.log
-        source = self.source
-
-        def back(req: Request, outcome: int) -> None:
-            now = kernel.now
-            if log is not None:
-                # The answer comes from the receiver, named as it was called.
-                log.append(("msg.send", now, req.id, self.target.name, source, now + lat))
-            kernel.at(now + lat, reply, req, outcome)
-
-        self.target.accept(req, back, self.op)
+        self.target.accept(req, _Return(self, reply).back, self.op)
 
     def send(self, req: Request) -> None:
         """Send `copies` forks of `req` down this edge without waiting for them.
@@ -168,6 +156,30 @@ class Link:
 
     def _deliver_copy(self, copy: Request, _: object) -> None:
         self.target.accept(copy, self.sim.copy_done, self.op)
+
+
+class _Return:
+    """A call delivered over a link with latency: its answer travels back the same way.
+
+    A small object rather than a closure: a closure over the link and the
+    reply would build a cell per captured name for every call.
+    """
+
+    __slots__ = ("link", "reply")
+
+    def __init__(self, link: Link, reply: Reply):
+        self.link = link
+        self.reply = reply
+
+    def back(self, req: Request, outcome: int) -> None:
+        link = self.link
+        kernel = link.kernel
+        now = kernel.now
+        lat = link.latency
+        if link.log is not None:
+            # The answer comes from the receiver, named as it was called.
+            link.log.append(("msg.send", now, req.id, link.target.name, link.source, now + lat))
+        kernel.at(now + lat, self.reply, req, outcome)
 
 
 class Node(Target):

@@ -147,13 +147,7 @@ class LoadBalancer(Node):
         inflight[i] += 1
         self.picks[i] += 1
         self.in_flight += 1
-
-        def back(req: Request, outcome: int) -> None:
-            inflight[i] -= 1
-            self.in_flight -= 1
-            self.processed += 1
-            reply(req, outcome)
-
+        back = _Pending(self, i, reply).back
         link = self.links[i]
         if self.direct[i]:
             link.target.accept(req, back, link.op)
@@ -229,3 +223,25 @@ class LoadBalancer(Node):
 
     def pick_counts(self) -> dict[str, int]:
         return {name: self.picks[i] for i, name in enumerate(self.names)}
+
+
+class _Pending:
+    """A call the balancer passed to target `i`; its answer goes back to the caller.
+
+    A small object rather than a closure: a closure over the balancer, the
+    target and the reply would build a cell per captured name for every call.
+    """
+
+    __slots__ = ("lb", "i", "reply")
+
+    def __init__(self, lb: LoadBalancer, i: int, reply: Reply):
+        self.lb = lb
+        self.i = i
+        self.reply = reply
+
+    def back(self, req: Request, outcome: int) -> None:
+        lb = self.lb
+        lb.inflight[self.i] -= 1
+        lb.in_flight -= 1
+        lb.processed += 1
+        self.reply(req, outcome)
