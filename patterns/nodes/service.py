@@ -492,8 +492,11 @@ class Service(Node):
                 self.set_state(inst, state, reason)
                 grown.append(inst)
         while len(grown) < count:
-            inst = self.add_instance(STOPPED)
-            self.set_state(inst, state, reason)
+            if state is STARTING:
+                inst = self.add_instance(STARTING)  # nothing to tell watchers yet
+            else:
+                inst = self.add_instance(STOPPED)
+                self.set_state(inst, state, reason)
             grown.append(inst)
         return grown
 
