@@ -305,7 +305,7 @@ export class Stage {
       const key = `${q}|${busy}|${inst.up}|${slow}`;
       if (c.key === key) continue;
       c.key = key;
-      c.busy.textContent = inst.up ? `${busy}/${node.concurrency || 1}` : "down";
+      c.busy.textContent = inst.up ? (node.concurrency >= 100 ? String(busy) : `${busy}/${node.concurrency || 1}`) : "down"; // "48/2000" overflows a cell
       c.q.textContent = inst.up ? (q ? `q${q}` : "·") : "✖";
       const barH = Math.min(c.cell.h, q * 3);
       c.bar.setAttribute("y", c.cell.y + c.cell.h - barH);
