@@ -372,6 +372,13 @@ const watch = $("#watch");
 if (watch) {
   if (localStorage.getItem("watch-open") === "0") watch.open = false;
   watch.addEventListener("toggle", () => localStorage.setItem("watch-open", watch.open ? "1" : "0"));
+  const text = watch.querySelector("p"), more = $("#btn-read-all");
+  more.hidden = text.scrollHeight <= text.clientHeight + 2; // short enough to show whole
+  more.addEventListener("click", () => {
+    const all = watch.classList.toggle("clamped") === false;
+    more.textContent = all ? "Show less" : "Read all";
+    more.setAttribute("aria-expanded", String(all));
+  });
 }
 
 document.addEventListener("keydown", (ev) => {
