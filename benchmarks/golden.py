@@ -1,0 +1,90 @@
+"""Hashes of the event stream and the summary of many runs: a golden check for engine speed work.
+
+Every built-in scenario (its seed and seed 5), the speed benchmark's model
+and a few topologies with faults, weights, failures and hashing; each run's
+event stream as the CLI writes it, its summary, and the summary with
+recording off. Save before changing the engine, check after: a change made
+only for speed must leave every hash as it was.
+
+    .venv/bin/python benchmarks/golden.py /tmp/golden.json          # save
+    .venv/bin/python benchmarks/golden.py /tmp/golden.json check    # compare
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import engine as bench  # noqa: E402
+
+from patterns import Simulation, scenarios  # noqa: E402
+
+
+def run(doc: dict[str, Any], seed: int | None, record: bool = True) -> tuple[str, str]:
+    """(hash of the event stream as JSON lines, hash of the summary)."""
+    sim = Simulation(doc, seed=seed, record=record)
+    h = hashlib.sha256()
+    while not sim.done:
+        for e in sim.advance(sim.now + 1000.0):
+            h.update((json.dumps(e, separators=(",", ":")) + "\n").encode())
+    for e in sim.advance(sim.now):
+        h.update((json.dumps(e, separators=(",", ":")) + "\n").encode())
+    summary = json.dumps(sim.run(), sort_keys=True).encode()
+    return h.hexdigest()[:16], hashlib.sha256(summary).hexdigest()[:16]
+
+
+def docs() -> Iterator[tuple[str, dict[str, Any], int | None]]:
+    from tests.patterns.topologies import balanced, exp
+
+    for sc in scenarios.all():
+        for seed in (None, 5):
+            yield f"{sc.slug}/{seed}", sc.document, seed
+    for alg in ("round_robin", "least_connections", "power_of_two"):
+        yield f"bench-{alg}", bench.document(alg, 4000), None
+    crash = {"at_ms": 5000, "kind": "crash", "node": "api", "instance": 1, "for_ms": 4000}
+    yield "sticky-crash", balanced(
+        "sticky", [("api", 4, exp(20))], rate=150, duration_ms=20000, latency_ms=2, faults=[crash]
+    ), 3
+    slow = {"at_ms": 3000, "kind": "slow", "node": "b", "factor": 3, "for_ms": 5000}
+    yield "wrr-slow", balanced(
+        "weighted_round_robin",
+        [("a", 2, exp(10)), ("b", 3, exp(25))],
+        rate=120,
+        duration_ms=15000,
+        lb={"weights": {"a": 3, "b#1": 2}},
+        faults=[slow],
+        failure_rate=0.05,
+        queue_limit=5,
+    ), 4
+    yield "chash", balanced(
+        "consistent_hash", [("a", 5, exp(8))], rate=200, duration_ms=10000, latency_ms=1
+    ), 2
+    yield "random", balanced("random", [("a", 3, exp(8))], rate=200, duration_ms=10000), 2
+
+
+def main() -> None:
+    out = {}
+    for name, doc, seed in docs():
+        out[name] = [*run(doc, seed), run(doc, seed, record=False)[1]]
+    path = Path(sys.argv[1])
+    if len(sys.argv) > 2 and sys.argv[2] == "check":
+        want = json.loads(path.read_text())
+        bad = [k for k in out if want.get(k) != out[k]]
+        for k in bad:
+            print("DIFF", k, want.get(k), out[k])
+        print("ok" if not bad else f"{len(bad)} differ", f"({len(out)} runs)")
+        sys.exit(1 if bad else 0)
+    path.write_text(json.dumps(out, indent=1))
+    print(len(out), "runs saved")
+
+
+if __name__ == "__main__":
+    main()
