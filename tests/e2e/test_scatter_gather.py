@@ -25,6 +25,8 @@ def open_finished_run(app, page, slug: str, **changes: Any) -> int:
     page.wait_for_function(
         f"window.playground.events.length === {finished['events']}", timeout=20000
     )
+    # Once loaded, the page starts its replay from 0; seek only after that, or it undoes the seek.
+    page.wait_for_selector("#loading", state="hidden")
     page.evaluate("window.playground.seek(1e12)")
     # The panel redraws every half second: wait until it shows the last 30 gathers.
     page.wait_for_function(
