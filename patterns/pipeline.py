@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from patterns.nodes.broker import groups_feeding
 from patterns.nodes.service import UP, Service
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def stages(sim: Simulation) -> dict[str, Service]:
 
 def _fed_backlog(node: Service) -> tuple[int, int]:
     """(now, max) of the broker FIFOs feeding `node`."""
-    groups = getattr(node, "groups", ())
+    groups = groups_feeding(node)
     return sum(len(g.pending) for g in groups), max((g.queue_max for g in groups), default=0)
 
 

@@ -94,7 +94,8 @@ class Aggregator(Node):
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)
         self.completion: str = spec.get("completion", "all")
-        self.count = spec.get("count")
+        # Validation makes it an int whenever completion is "count".
+        self.count: int | None = spec.get("count")
         timeout = spec.get("timeout_ms")
         self.timeout_ms: float | None = None if timeout is None else float(timeout)
         self.merge_kind: str = spec.get("merge", "concat")
@@ -148,7 +149,9 @@ class Aggregator(Node):
     def open(self, req: Request, reply: Reply | None, workers: list[str], t0: float) -> Gather:
         """Start gathering the replies of `req` from `workers`."""
         expected = len(workers)
-        need = min(int(self.count), expected) if self.completion == "count" else expected
+        need = expected
+        if self.completion == "count" and self.count is not None:
+            need = min(int(self.count), expected)
         gather = Gather(req, reply, workers, need, t0)
         self.pending[req.id] = gather
         if self.timeout_ms is not None:

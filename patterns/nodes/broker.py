@@ -27,7 +27,7 @@ FIFO, whose depth is the broker's `queued` in the metrics.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from patterns.distributions import M64, stable_hash
 from patterns.nodes.base import OK, Link, Node, Reply, Request, Target, register
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 HELD = 1
 
 
-def pulls(node: Node) -> bool:
+def pulls(node: Node) -> TypeGuard[Service]:
     """Whether `node`'s instances take messages from a group's FIFO (a service or filter pool)."""
     return isinstance(node, Service) and node.kind in ("service", "filter")
 
@@ -76,7 +76,7 @@ class Group:
         self.redelivered = 0
         self.dead = 0
         self.turn = 0
-        self.pooled = [n for n in consumers if pulls(n)]
+        self.pooled: list[Service] = [n for n in consumers if pulls(n)]
         self.pushed = [n.target_for_link() for n in consumers if not pulls(n)]
 
     # -- arrival ---------------------------------------------------------
@@ -99,7 +99,7 @@ class Group:
             self.queue_max = len(self.pending)
 
     def free_instance(self) -> Instance | None:
-        members = [i for n in self.pooled for i in n.members]  # type: ignore[attr-defined]
+        members = [i for n in self.pooled for i in n.members]
         count = len(members)
         for k in range(count):
             inst: Instance = members[(self.turn + k) % count]
@@ -260,28 +260,46 @@ class Queue(Broker):
     point_to_point = True
 
 
+class Feed:
+    """A consumer's `Service.feed`: its instances take messages from its groups when free."""
+
+    __slots__ = ("groups", "turn")
+
+    def __init__(self) -> None:
+        self.groups: list[Group] = []
+        self.turn = 0
+
+    def __call__(self, inst: Instance) -> None:
+        groups = self.groups
+        # Round robin over the groups, so one busy topic cannot starve another.
+        while inst.busy < inst.workers and inst.state is UP and not inst.crashed:
+            for k in range(len(groups)):
+                g = groups[(self.turn + k) % len(groups)]
+                delivery = g.take()
+                if delivery is not None:
+                    self.turn += k + 1
+                    g.dispatch(delivery, inst)
+                    break
+            else:
+                return
+
+
+def groups_feeding(node: Service) -> list[Group]:
+    """The consumer groups whose FIFOs `node`'s instances take messages from."""
+    feed = node.feed
+    return feed.groups if isinstance(feed, Feed) else []
+
+
 def subscribe(node: Service, group: Group) -> None:
     """Make `node`'s instances take messages from `group` (and its other groups) when free."""
-    groups: list[Group] | None = getattr(node, "groups", None)
-    if groups is None:
-        groups = []
-        node.groups = groups  # type: ignore[attr-defined]
-        node.group_turn = 0  # type: ignore[attr-defined]
+    feed = node.feed
+    if not isinstance(feed, Feed):
+        feed = node.feed = Feed()
 
-        def feed(inst: Instance) -> None:
-            # Round robin over the groups, so one busy topic cannot starve another.
-            while inst.busy < inst.workers and inst.state is UP and not inst.crashed:
-                for k in range(len(groups)):
-                    g = groups[(node.group_turn + k) % len(groups)]  # type: ignore[attr-defined]
-                    delivery = g.take()
-                    if delivery is not None:
-                        node.group_turn += k + 1  # type: ignore[attr-defined]
-                        g.dispatch(delivery, inst)
-                        break
-                else:
-                    return
+        def pull_backlog() -> None:
+            for inst in list(node.members):
+                inst.pull()
 
-        node.feed = feed
         # New or recovered instances (scale, autoscale) start on the backlog at once.
-        node.watch(lambda: [i.pull() for i in list(node.members)])
-    groups.append(group)
+        node.watch(pull_backlog)
+    feed.groups.append(group)
