@@ -6,10 +6,13 @@ The web runner advances it in small steps (`advance`), injects faults
 no dict building at all; the summary is exact either way.
 
 A run emits until `duration_ms`, then drains: requests in flight finish or
-fail. If some are still in flight long after the end (`DRAIN_FACTOR` times
-the duration, and at least `DRAIN_MIN_MS`: a deadlock of calls, say), they
-are counted as timed out, so that started = completed +
-failed + rejected + timed_out always holds.
+fail, and so does the asynchronous work they published (a message queued
+for a consumer outlives the synchronous request that published it). If some
+are still in flight long after the end (`DRAIN_FACTOR` times the duration,
+and at least `DRAIN_MIN_MS`: a deadlock of calls, or a consumer down for
+good, say), the requests are counted as timed out, so that started =
+completed + failed + rejected + timed_out always holds, and the run gives up
+on the published work still open (a `timeout` event each, no outcome change).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from patterns import faults, pipeline
 from patterns.events import METRICS_INTERVAL_MS, to_dicts
 from patterns.kernel import URGENT, Kernel
 from patterns.nodes import KINDS, OUTCOMES, Node, Request
+from patterns.nodes.aggregator import Aggregator
+from patterns.nodes.emitters import Client
 from patterns.stats import Histogram
 from patterns.topology import load
 
@@ -44,12 +49,17 @@ class Simulation:
         self.next_id = 0
         self.emitters = 0
         self.outstanding: dict[int, Request] = {}
+        # Requests whose outcome is final but whose asynchronous copies (a
+        # published message, a pipe's item) are still open: the run drains them.
+        self.lingering: dict[int, Request] = {}
         self.counts = [0, 0, 0, 0]
         self.started = 0
         self.latency = Histogram()
         self.finished = False
         self.end_t = 0.0
         self.nodes: dict[str, Node] = {}
+        # Each stage's backlog at the last metrics snapshot (pipeline.annotate).
+        self.stage_backlogs: dict[str, int] = {}
         for spec in doc["nodes"]:
             self.nodes[spec["id"]] = KINDS[spec["kind"]](self, spec)
         outgoing: dict[str, list[tuple[Node, dict[str, Any]]]] = {n: [] for n in self.nodes}
@@ -74,9 +84,19 @@ class Simulation:
         self.outstanding[req.id] = req
 
     def close(self, req: Request, outcome: int) -> None:
-        """A request's (or item's) final outcome."""
+        """A request's (or item's) final outcome.
+
+        Its own branch ends with it (a synchronous request's, whose copies do
+        not wait for it); copies still open keep it in `lingering` until
+        their branches end.
+        """
         req.done = True
         del self.outstanding[req.id]
+        if req.emitting:
+            req.emitting = False
+            req.branches -= 1
+        if req.branches > 0:
+            self.lingering[req.id] = req
         self.counts[outcome] += 1
         now = self.kernel.now
         latency = now - req.t0
@@ -88,30 +108,41 @@ class Simulation:
                 self.latency.fold()
         if self.log is not None:
             self.log.append(("request.done", now, req.id, req.origin, latency, OUTCOMES[outcome]))
-        if not self.emitters and not self.outstanding:
+        if not self.emitters and not self.outstanding and not self.lingering:
             self._check_done()
 
+    def emission_end(self, req: Request) -> None:
+        """An item's own branch ends: everything its origin sends is on its way."""
+        req.emitting = False
+        self.branch_end(req)
+
     def branch_end(self, req: Request) -> None:
-        """One branch of a source's item (or of one of its copies) reached its end."""
-        req = req.root
-        req.branches -= 1
-        if req.branches <= 0 and not req.done:
-            self.close(req, 0)
+        """One branch of an item (or of one of its copies) reached its end."""
+        root = req.root
+        root.branches -= 1
+        if root.branches > 0:
+            return
+        if not root.done:
+            self.close(root, 0)
+        elif self.lingering.pop(root.id, None) is not None and not self.lingering:
+            if not self.emitters and not self.outstanding:
+                self._check_done()
 
     def copy_done(self, copy: Request, outcome: int) -> None:
         """The receiver's answer to a copy sent down an asynchronous edge (Link.send).
 
         A copy's branch ends once: when it reaches a sink or when its receiver
-        answers OK, whichever comes first (`copy.done`). A failed copy fails
-        the item.
+        answers, whichever comes first (`copy.done`). A failed copy fails the
+        item, unless the item's outcome is already final (a synchronous
+        request answered before its published message failed): then the
+        failure stays with the node that failed it and its broker.
         """
         if copy.done:
             return
-        if outcome == 0:
-            copy.done = True
-            self.branch_end(copy)
-        elif not copy.root.done:
+        copy.done = True
+        if outcome != 0 and not copy.root.done:
             self.close(copy.root, outcome)
+        self.branch_end(copy)
 
     def emitter_done(self) -> None:
         self.emitters -= 1
@@ -119,7 +150,7 @@ class Simulation:
             self._check_done()
 
     def _check_done(self) -> None:
-        if not self.emitters and not self.outstanding and not self.finished:
+        if not self.emitters and not self.outstanding and not self.lingering and not self.finished:
             self.finished = True
             self.end_t = self.kernel.now
             self.kernel.stopped = True
@@ -129,6 +160,13 @@ class Simulation:
             if self.log is not None:
                 self.log.append(("timeout", self.kernel.now, req.id, req.origin, []))
             self.close(req, 3)
+        # Published work still open: its requests' outcomes stand; the run
+        # stops waiting for it (nothing after the end is counted).
+        for req in sorted(self.lingering.values(), key=lambda r: r.id):
+            if self.log is not None:
+                self.log.append(("timeout", self.kernel.now, req.id, req.origin, []))
+        self.lingering.clear()
+        self._check_done()
 
     def _fault(self, fault: dict[str, Any], _: object) -> None:
         faults.apply(self, fault)
@@ -165,7 +203,10 @@ class Simulation:
         faults.inject(self, fault)
 
     def scale(self, node: str, instances: int) -> None:
-        """Resize a service's or filter's pool to `instances` now (a `scale` event); TopologyError if invalid."""
+        """Resize a service's or filter's pool to `instances` now (a `scale` event).
+
+        Raises TopologyError if the request is invalid.
+        """
         from patterns.scaling import scale
 
         scale(self, node, instances)
@@ -192,8 +233,9 @@ class Simulation:
         """What aggregators have written to `database_id`, by request id (a copy)."""
         out: dict[int, Any] = {}
         for node in self.nodes.values():
-            if getattr(node, "store_id", None) == database_id:
-                out.update(node.stored)  # type: ignore[attr-defined]
+            # An orchestrator has a `store` too, but keeps no rows here.
+            if isinstance(node, Aggregator) and node.store_id == database_id:
+                out.update(node.stored)
         return out
 
     def metrics(self) -> dict[str, Any]:
@@ -242,9 +284,9 @@ class Simulation:
             "sagas": _sagas_of(self.nodes),
             # Extension: the fetches by id of clients with `fetch_after_ms`.
             "fetches": {
-                node_id: dict(node.fetches)  # type: ignore[attr-defined]
+                node_id: dict(node.fetches)
                 for node_id, node in self.nodes.items()
-                if getattr(node, "fetch_link", None) is not None
+                if isinstance(node, Client) and node.fetch_link is not None
             },
             **pipeline.summarize(self, nodes),
         }

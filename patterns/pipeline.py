@@ -51,7 +51,7 @@ def _serving(node: Service) -> int:
 
 def annotate(sim: Simulation, nodes: dict[str, Any]) -> dict[str, Any]:
     """Add backlog, instances, cost and the live bottleneck flag to the stages' metrics entries."""
-    previous: dict[str, int] = getattr(sim, "_backlogs", {})
+    previous = sim.stage_backlogs
     current: dict[str, int] = {}
     best: tuple[float, int, str] | None = None
     for node_id, node in stages(sim).items():
@@ -73,12 +73,15 @@ def annotate(sim: Simulation, nodes: dict[str, Any]) -> dict[str, Any]:
                 best = key
     if best is not None:
         nodes[best[2]]["bottleneck"] = True
-    sim._backlogs = current  # type: ignore[attr-defined]
+    sim.stage_backlogs = current
     return nodes
 
 
 def summarize(sim: Simulation, nodes: dict[str, Any]) -> dict[str, Any]:
-    """Per stage `cost_per_hour`, `cost` and `backlog_max` in `nodes`; the run's bottleneck and cost."""
+    """The run's bottleneck and cost; adds `cost_per_hour`, `cost`, `backlog_max` per stage.
+
+    The per-stage figures go into the stages' entries of `nodes`.
+    """
     now = sim.end_t if sim.finished else sim.kernel.now
     per_hour = total = 0.0
     best: tuple[float, int, str] | None = None
@@ -104,5 +107,9 @@ def summarize(sim: Simulation, nodes: dict[str, Any]) -> dict[str, Any]:
         bottleneck = {"node": best[2], "utilization": best[0], "queue_max": best[1]}
     return {
         "bottleneck": bottleneck,
-        "cost": {"per_hour": round(per_hour, 4), "total": round(total, 6), "sim_hours": round(now / MS_PER_HOUR, 6)},
+        "cost": {
+            "per_hour": round(per_hour, 4),
+            "total": round(total, 6),
+            "sim_hours": round(now / MS_PER_HOUR, 6),
+        },
     }

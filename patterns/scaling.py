@@ -22,13 +22,19 @@ SCALABLE = ("service", "filter")
 
 
 def check(sim: Simulation, node_id: Any, instances: Any) -> list[Problem]:
-    """Problems of a scale request against a running simulation (paths `scale.node`, `scale.instances`)."""
+    """Problems of a scale request against a running simulation.
+
+    Their paths are `scale.node` and `scale.instances`.
+    """
     problems = []
     node = sim.nodes.get(node_id) if isinstance(node_id, str) else None
     if node is None:
         problems.append(Problem("scale.node", f"no node {node_id!r}"))
     elif node.kind not in SCALABLE:
-        problems.append(Problem("scale.node", f"a {node.kind} cannot be scaled by hand (only {', '.join(SCALABLE)})"))
+        only = ", ".join(SCALABLE)
+        problems.append(
+            Problem("scale.node", f"a {node.kind} cannot be scaled by hand (only {only})")
+        )
     if isinstance(instances, bool) or not isinstance(instances, int):
         problems.append(Problem("scale.instances", "expected a whole number"))
     elif not 1 <= instances <= MAX_INSTANCES:
@@ -37,7 +43,10 @@ def check(sim: Simulation, node_id: Any, instances: Any) -> list[Problem]:
 
 
 def scale(sim: Simulation, node_id: str, instances: int, reason: str = "scaled by hand") -> None:
-    """Resize `node_id`'s pool to `instances` serving instances now; TopologyError if the request is invalid."""
+    """Resize `node_id`'s pool to `instances` serving instances now.
+
+    Raises TopologyError if the request is invalid.
+    """
     problems = check(sim, node_id, instances)
     if problems:
         raise TopologyError(problems)

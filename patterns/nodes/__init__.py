@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from patterns.nodes import database, emitters, function, load_balancer, orchestrator, service
-from patterns.nodes import aggregator, dispatcher  # scatter-gather
-from patterns.nodes import broker, filter  # pipes and filters, message brokers
+from patterns.nodes import (
+    aggregator,  # scatter-gather
+    broker,  # pipes and filters, message brokers
+    database,
+    dispatcher,  # scatter-gather
+    emitters,
+    filter,  # pipes and filters, message brokers
+    function,
+    load_balancer,
+    orchestrator,
+    service,
+)
 from patterns.nodes.base import FAILED, KINDS, OK, OUTCOMES, REJECTED, TIMED_OUT, Node, Request
 
 __all__ = [
@@ -16,8 +25,12 @@ __all__ = [
     "TIMED_OUT",
     "Node",
     "Request",
+    "aggregator",
+    "broker",
     "database",
+    "dispatcher",
     "emitters",
+    "filter",
     "function",
     "load_balancer",
     "orchestrator",

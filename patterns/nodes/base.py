@@ -28,7 +28,8 @@ class Request:
     """One request of a client (or item of a source), followed end to end."""
 
     __slots__ = (
-        "id", "origin", "t0", "session", "key", "n", "done", "sync", "branches", "step", "root", "tag",
+        "id", "origin", "t0", "session", "key", "n", "done", "sync",
+        "branches", "step", "root", "tag", "emitting",
     )
 
     def __init__(self, rid: int, origin: str, t0: float, session: str, key: int, sync: bool):
@@ -47,6 +48,10 @@ class Request:
         # redelivery makes again has the same tag (a duplicate, to a sink).
         self.root = self
         self.tag = ""
+        # Whether the request's own branch (its emission, one of `branches`)
+        # is still open: it ends when its origin has sent everything
+        # (`Simulation.emission_end`), or with the request's outcome.
+        self.emitting = True
 
     def fork(self, tag: str, key: int) -> Request:
         """A copy of this item sent down an asynchronous edge; its branch counts on the root."""
@@ -54,6 +59,7 @@ class Request:
         copy.root = self.root
         copy.tag = tag
         copy.branches = 0
+        copy.emitting = False
         return copy
 
 
@@ -138,8 +144,8 @@ class Link:
         """Send `copies` forks of `req` down this edge without waiting for them.
 
         Each fork is one more branch of the item; it ends when the receiver
-        answers OK, and the item fails when the receiver fails the fork
-        (`Simulation.copy_done`).
+        answers, and the item fails when the receiver fails the fork while
+        the item is still open (`Simulation.copy_done`).
         """
         root = req.root
         kernel = self.kernel
@@ -148,7 +154,8 @@ class Link:
         arrive = now + self.latency
         for k in range(self.copies):
             tag = f"{req.tag}/{self.source}>{self.target.name}.{k}"
-            copy = req.fork(tag, (req.key * 0x9E3779B97F4A7C15 + self.salt + k) & 0xFFFFFFFFFFFFFFFF)
+            key = (req.key * 0x9E3779B97F4A7C15 + self.salt + k) & 0xFFFFFFFFFFFFFFFF
+            copy = req.fork(tag, key)
             root.branches += 1
             if log is not None:
                 log.append(("msg.send", now, req.id, self.source, self.target.name, arrive))

@@ -103,7 +103,8 @@ class Group:
         count = len(members)
         for k in range(count):
             inst: Instance = members[(self.turn + k) % count]
-            if inst.busy < inst.workers and inst.state is UP and not inst.crashed and not inst.queue:
+            free = inst.busy < inst.workers and not inst.queue
+            if free and inst.state is UP and not inst.crashed:
                 self.turn += k + 1
                 return inst
         return None
