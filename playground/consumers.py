@@ -63,7 +63,7 @@ def user_from_token(headers: list[tuple[bytes, bytes]]) -> Any:
 
 
 def access_to_run(run: Run, user: Any, session_key: str | None, key: str | None) -> str | None:
-    """"control" for whoever started the run, "view" for whoever may see it, None otherwise.
+    """The access: "control" for whoever started the run, "view" for a viewer, None otherwise.
 
     The web API's rules (`playground.access`), so the socket and /api/runs agree.
     """

@@ -21,13 +21,21 @@ class Limits(models.Model):
 
     max_nodes = models.PositiveIntegerField(default=60)
     max_instances = models.PositiveIntegerField(default=50, help_text="instances per node")
-    max_client_rate = models.FloatField(default=5000, help_text="requests per simulated second, per client or source")
+    max_client_rate = models.FloatField(
+        default=5000, help_text="requests per simulated second, per client or source"
+    )
     max_duration_ms = models.PositiveIntegerField(default=600_000, help_text="simulated duration")
-    max_concurrent_runs = models.PositiveIntegerField(default=3, help_text="queued or running runs per user")
+    max_concurrent_runs = models.PositiveIntegerField(
+        default=3, help_text="queued or running runs per user"
+    )
     anon_max_client_rate = models.FloatField(default=500)
     anon_max_duration_ms = models.PositiveIntegerField(default=120_000)
-    anon_max_concurrent_runs = models.PositiveIntegerField(default=1, help_text="per browser session")
-    max_run_wall_seconds = models.PositiveIntegerField(default=1800, help_text="a run past this wall-clock time is stopped")
+    anon_max_concurrent_runs = models.PositiveIntegerField(
+        default=1, help_text="per browser session"
+    )
+    max_run_wall_seconds = models.PositiveIntegerField(
+        default=1800, help_text="a run past this wall-clock time is stopped"
+    )
 
     class Meta:
         verbose_name_plural = "limits"
@@ -42,7 +50,7 @@ class Limits(models.Model):
 
 
 class Scenario(models.Model):
-    """A built-in topology from the engine's library (`patterns.scenarios`), loaded by `load_scenarios`."""
+    """A built-in topology of the engine's library (`patterns.scenarios`); see `load_scenarios`."""
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
@@ -60,9 +68,15 @@ class Scenario(models.Model):
 
 class Topology(models.Model):
     PRIVATE, LINK, PUBLIC = "private", "link", "public"
-    VISIBILITY = [(PRIVATE, "Private"), (LINK, "Anyone with the link (read-only)"), (PUBLIC, "Public")]
+    VISIBILITY = [
+        (PRIVATE, "Private"),
+        (LINK, "Anyone with the link (read-only)"),
+        (PUBLIC, "Public"),
+    ]
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="topologies")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="topologies"
+    )
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     pattern = models.CharField(max_length=60, blank=True)
@@ -70,7 +84,9 @@ class Topology(models.Model):
     visibility = models.CharField(max_length=10, choices=VISIBILITY, default=PRIVATE)
     # The secret in a link share's URL; a private topology's id alone reveals nothing.
     share_key = models.CharField(max_length=32, unique=True, default=new_share_key)
-    forked_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks")
+    forked_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -88,14 +104,28 @@ class Run(models.Model):
     STATUS = [(s, s) for s in (QUEUED, RUNNING, PAUSED, FINISHED, FAILED, CANCELLED)]
     ACTIVE = (QUEUED, RUNNING, PAUSED)
 
-    topology = models.ForeignKey(Topology, null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
-    scenario = models.ForeignKey(Scenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    topology = models.ForeignKey(
+        Topology, null=True, blank=True, on_delete=models.CASCADE, related_name="runs"
+    )
+    scenario = models.ForeignKey(
+        Scenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     # Null for an anonymous visitor's scenario run; then session_key says whose it is.
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="runs",
+    )
     session_key = models.CharField(max_length=40, blank=True)
     document = models.JSONField(help_text="a snapshot of the document as it ran")
     seed = models.BigIntegerField()
-    speed = models.FloatField(null=True, blank=True, help_text="simulated seconds per wall second; empty means as fast as possible")
+    speed = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="simulated seconds per wall second; empty means as fast as possible",
+    )
     status = models.CharField(max_length=10, choices=STATUS, default=QUEUED, db_index=True)
     reason = models.TextField(blank=True)
     summary = models.JSONField(null=True, blank=True)
@@ -129,14 +159,18 @@ class EventBatch(models.Model):
 
     class Meta:
         ordering = ["run", "first_seq"]
-        constraints = [models.UniqueConstraint(fields=["run", "first_seq"], name="unique_batch_start")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "first_seq"], name="unique_batch_start")
+        ]
         indexes = [models.Index(fields=["run", "last_seq"])]
 
 
 class ApiToken(models.Model):
     """A bearer token for scripts. Only its hash is stored; the token is shown once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=8, help_text="the first characters, to recognise it")
     key_hash = models.CharField(max_length=64, unique=True)

@@ -117,7 +117,9 @@ def _editor(request: HttpRequest, **context: Any) -> HttpResponse:
         # Someone else's topology: it runs as itself (the key lets a link holder in).
         "viewingId": viewing.pk if viewing and not topology else None,
         "key": context.get("share_key") or "",
-        "shareUrl": request.build_absolute_uri(reverse("shared_topology", args=[topology.share_key]))
+        "shareUrl": request.build_absolute_uri(
+            reverse("shared_topology", args=[topology.share_key])
+        )
         if topology
         else "",
     }

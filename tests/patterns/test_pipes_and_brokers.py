@@ -34,7 +34,7 @@ def erlang_c(c: int, a: float) -> float:
 
 
 def test_it_splits_and_fans_out_down_every_pipe() -> None:
-    """A split of 4 then a fan-out to two pipes, one splitting by 3: 4 and 12 copies per item reach their sinks."""
+    """A split of 4, then two pipes (one splits by 3): 4 and 12 copies per item reach the sinks."""
     d = doc(
         [
             {"id": "up", "kind": "source", "rate": 20, "requests": 25},
@@ -66,7 +66,7 @@ def test_it_splits_and_fans_out_down_every_pipe() -> None:
 
 
 def test_it_gives_each_subscriber_a_copy_and_lets_its_instances_compete() -> None:
-    """A topic copies each message once per subscribing node; that node's instances share one queue."""
+    """A topic copies each message once per subscribing node; its instances share one queue."""
     d = doc(
         [
             {"id": "up", "kind": "source", "rate": 50, "requests": 200},
@@ -74,7 +74,11 @@ def test_it_gives_each_subscriber_a_copy_and_lets_its_instances_compete() -> Non
             {"id": "scan", "kind": "service", "instances": 3, "service_time": exp(40)},
             {"id": "audit", "kind": "service", "service_time": 1},
         ],
-        [{"from": "up", "to": "events"}, {"from": "events", "to": "scan"}, {"from": "events", "to": "audit"}],
+        [
+            {"from": "up", "to": "events"},
+            {"from": "events", "to": "scan"},
+            {"from": "events", "to": "audit"},
+        ],
     )
     evs, s = events(d)
     assert s["nodes"]["scan"]["processed"] == s["nodes"]["audit"]["processed"] == 200
@@ -102,7 +106,7 @@ def test_it_gives_each_queued_message_to_exactly_one_consumer() -> None:
 
 
 def test_it_loses_nothing_when_consumers_crash_mid_work() -> None:
-    """At-least-once: with crashes injected every item reaches the sink; duplicates are counted apart."""
+    """At-least-once: with crashes, every item reaches the sink; duplicates are counted apart."""
     d = doc(
         [
             {"id": "up", "kind": "source", "rate": 40, "requests": 300},
@@ -120,7 +124,13 @@ def test_it_loses_nothing_when_consumers_crash_mid_work() -> None:
             {"from": "worker", "to": "db", "op": "write"},
         ],
         faults=[
-            {"at_ms": 1000 + 700 * k, "kind": "crash", "node": "worker", "instance": k % 3, "for_ms": 400}
+            {
+                "at_ms": 1000 + 700 * k,
+                "kind": "crash",
+                "node": "worker",
+                "instance": k % 3,
+                "for_ms": 400,
+            }
             for k in range(10)
         ],
     )
@@ -137,7 +147,7 @@ def test_it_loses_nothing_when_consumers_crash_mid_work() -> None:
 
 
 def test_it_dead_letters_after_max_deliveries() -> None:
-    """A message failed max_deliveries times goes down the error edge, after max_deliveries - 1 redeliveries."""
+    """A message failed max_deliveries times (so redelivered one less) goes to the error edge."""
     d = doc(
         [
             {"id": "up", "kind": "source", "rate": 20, "requests": 40},
@@ -177,14 +187,17 @@ def test_it_fails_the_item_when_there_is_no_dead_letter_edge() -> None:
 
 @pytest.mark.parametrize("c,lam,mean_ms", [(3, 21.0, 100.0), (2, 16.0, 100.0)])
 def test_it_behaves_as_mm_c_with_competing_consumers(c: int, lam: float, mean_ms: float) -> None:
-    """Poisson arrivals into a queue read by c exponential consumers: mean time in system per Erlang C."""
+    """Poisson arrivals, a queue, c exponential consumers: mean time in system as Erlang C says."""
     d = doc(
         [
             {"id": "up", "kind": "source", "rate": lam},
             {"id": "q", "kind": "queue", "latency_ms": 0},
             {"id": "consumer", "kind": "service", "instances": c, "service_time": exp(mean_ms)},
         ],
-        [{"from": "up", "to": "q", "latency_ms": 0}, {"from": "q", "to": "consumer", "latency_ms": 0}],
+        [
+            {"from": "up", "to": "q", "latency_ms": 0},
+            {"from": "q", "to": "consumer", "latency_ms": 0},
+        ],
         duration_ms=3_000_000,
         seed=11,
     )
@@ -203,8 +216,20 @@ def test_it_names_the_bottleneck_and_scaling_it_drains_its_queue() -> None:
             {"id": "up", "kind": "source", "rate": 40, "arrival": "constant"},
             {"id": "chunk", "kind": "filter", "split": 2, "service_time": 2},
             {"id": "t", "kind": "topic"},
-            {"id": "gpu", "kind": "service", "instances": 2, "service_time": exp(40), "cost_per_hour": 2.5},
-            {"id": "cpu", "kind": "service", "instances": 2, "service_time": exp(10), "cost_per_hour": 0.1},
+            {
+                "id": "gpu",
+                "kind": "service",
+                "instances": 2,
+                "service_time": exp(40),
+                "cost_per_hour": 2.5,
+            },
+            {
+                "id": "cpu",
+                "kind": "service",
+                "instances": 2,
+                "service_time": exp(10),
+                "cost_per_hour": 0.1,
+            },
         ],
         [
             {"from": "up", "to": "chunk"},
@@ -233,7 +258,11 @@ def test_it_names_the_bottleneck_and_scaling_it_drains_its_queue() -> None:
 def test_it_refuses_a_bad_scale_request() -> None:
     """Scaling names a service or filter and a whole number of instances."""
     d = doc(
-        [{"id": "up", "kind": "source"}, {"id": "q", "kind": "queue"}, {"id": "w", "kind": "service"}],
+        [
+            {"id": "up", "kind": "source"},
+            {"id": "q", "kind": "queue"},
+            {"id": "w", "kind": "service"},
+        ],
         [{"from": "up", "to": "q"}, {"from": "q", "to": "w"}],
     )
     sim = Simulation(d)
@@ -243,7 +272,7 @@ def test_it_refuses_a_bad_scale_request() -> None:
 
 
 def test_it_shows_the_media_pipeline_bottleneck_and_scaling_it_drains_the_queue() -> None:
-    """The media scenario: transcode is the bottleneck; scaling it alone to 6 drains its job queue."""
+    """The media scenario: transcode is the bottleneck; scaling it alone to 6 drains its queue."""
     from patterns import scenarios
 
     sim = Simulation(scenarios.get("media-processing-pipeline").document)

@@ -70,7 +70,7 @@ def test_it_sends_visitors_to_log_in_for_the_account_page(client):
 
 
 def test_it_creates_a_token_and_shows_the_key_once(browser, owner):
-    """A new token's key is on the page that made it, works against the API, and never appears again."""
+    """A new token's key is shown once, on the page that made it, and works against the API."""
     response = browser.post("/account/tokens/", {"name": "laptop"})
     assert response.status_code == 200
     key = re.search(rb'id="new-token-key">([^<]+)<', response.content).group(1).decode()

@@ -102,7 +102,7 @@ def scenario(db):
 
 
 def test_it_lets_a_cookieless_script_start_a_scenario_run_without_csrf(scenario):
-    """No session cookie means no ambient credentials to abuse: a plain POST may start a visitor's run."""
+    """No session cookie, no ambient credentials to abuse: a plain POST may start a visitor run."""
     client = Client(enforce_csrf_checks=True)
     assert ApiClient(client).post("/api/scenarios/small/runs").status_code == 201
 

@@ -52,7 +52,7 @@ def test_it_refuses_numbers_json_does_not_have(owner_api, constant):
     [('"a\\u0000b"', "NUL"), ('"\\ud800"', "surrogate")],
 )
 def test_it_refuses_text_no_database_stores(owner_api, text, where):
-    """NUL characters and unpaired surrogates are refused by path, before they reach the database."""
+    """NUL characters and unpaired surrogates are refused by path before reaching the database."""
     raw = '{"name": ' + text + ', "document": {}}'
     errors = _refusal(owner_api.post("/api/topologies", raw=raw))
     assert errors[0]["path"] == "name" and where in errors[0]["message"]

@@ -37,7 +37,7 @@ def run_of(owner):
 def test_it_starts_a_run_queued_and_hands_it_to_the_runner_after_commit(
     owner_api, make_topology, django_capture_on_commit_callbacks
 ):
-    """A run is created queued with a snapshot of the document, and the runner is called only on commit."""
+    """A run is created queued with a snapshot of the document; the runner is called on commit."""
     topology = make_topology(PRIVATE)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = owner_api.post(f"/api/topologies/{topology.pk}/runs", {"speed": 2.5, "seed": 99})
@@ -84,7 +84,7 @@ def test_it_takes_max_as_as_fast_as_possible(owner_api, make_topology):
     ],
 )
 def test_it_refuses_a_bad_speed_or_seed_and_starts_nothing(owner_api, make_topology, payload, path):
-    """Speed is 0.1..100 or "max", seed a whole number, nothing else accepted; a refusal creates no run."""
+    """Speed is 0.1..100 or "max", seed a whole number, nothing else; a refusal creates no run."""
     topology = make_topology(PRIVATE)
     response = owner_api.post(f"/api/topologies/{topology.pk}/runs", payload)
     assert response.status_code == 400
@@ -161,7 +161,7 @@ def test_it_shows_the_runs_of_a_link_topology_to_key_holders(
 
 
 def test_it_pages_through_events_after_a_seq_in_order(owner_api, make_topology, run_of):
-    """Events with seq > after, in order, at most limit, across batch boundaries; last_seq to continue from."""
+    """Events with seq > after, in order, at most limit, across batches; last_seq to go on from."""
     run = run_of(make_topology(PRIVATE))
     _store_events(run, 50, batch=7)
     seen: list[int] = []
@@ -236,7 +236,7 @@ def test_it_lists_the_callers_own_runs(owner_api, outsider_api, make_topology, r
 
 
 def test_it_hands_the_owners_controls_to_the_runner(owner_api, make_topology, run_of):
-    """pause, speed and cancel from whoever started the run reach the runner (stored for it, in order)."""
+    """pause, speed and cancel from whoever started the run reach the runner (stored, in order)."""
     from playground.models import RunControl
 
     run = run_of(make_topology(PRIVATE), status=Run.RUNNING)
@@ -255,7 +255,7 @@ def test_it_cancels_a_queued_run_at_once(owner_api, make_topology, run_of):
 
 
 def test_it_refuses_a_fault_on_a_node_the_run_does_not_have(owner_api, make_topology, run_of):
-    """A live fault is checked against the run's document by the engine; the refusal names the field."""
+    """The engine checks a live fault against the run's document; the refusal names the field."""
     run = run_of(make_topology(PRIVATE), status=Run.RUNNING)
     response = owner_api.post(
         f"/api/runs/{run.pk}/control",

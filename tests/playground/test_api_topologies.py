@@ -1,4 +1,4 @@
-"""/api/topologies: each call's success and refusal, for the owner, a link collaborator and an outsider."""
+"""/api/topologies: each call's success and refusal for the owner, a link holder and an outsider."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_it_requires_an_account_to_save(anon_api, document):
 
 
 def test_it_lists_mine_and_public_ones(owner_api, outsider_api, anon_api, make_topology, outsider):
-    """A listing is the caller's own topologies plus every public one; never another's private or link ones."""
+    """A listing is the caller's topologies and the public ones; never another's private or link."""
     private, link, public = make_topology(PRIVATE), make_topology(LINK), make_topology(PUBLIC)
     theirs = make_topology(PRIVATE, user=outsider)
     assert {t["id"] for t in owner_api.get("/api/topologies").json()} == {
@@ -270,7 +270,7 @@ def test_it_forks_what_the_caller_can_see_into_a_private_copy(
 
 
 def test_it_names_a_fork_after_its_source_by_default(outsider_api, make_topology):
-    """Without a name the fork is "<source> (fork)"; a public topology is forkable by anyone logged in."""
+    """Unnamed, the fork is "<source> (fork)"; anyone logged in may fork a public topology."""
     topology = make_topology(PUBLIC)
     response = outsider_api.post(f"/api/topologies/{topology.pk}/fork")
     assert response.status_code == 201

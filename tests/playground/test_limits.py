@@ -1,4 +1,4 @@
-"""The site's limits: each one refuses clearly, naming the field or node, and nothing is saved or started."""
+"""The site's limits: each refuses clearly, naming the field or node; nothing saved or started."""
 
 from __future__ import annotations
 
@@ -126,7 +126,10 @@ def test_it_holds_visitors_to_the_tighter_rate_and_duration(anon_api, owner_api,
     assert response.json()["errors"] == [
         {
             "path": "duration_ms",
-            "message": "duration_ms 200000 is over the limit of 120000 for visitors who are not logged in",
+            "message": (
+                "duration_ms 200000 is over the limit of 120000"
+                " for visitors who are not logged in"
+            ),
         },
         {
             "path": 'nodes[0] "users"',

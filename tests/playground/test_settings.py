@@ -21,7 +21,10 @@ def _settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "REDIS_URL", "RUN_BACKEND", "DEBUG")
     }
-    code = "import playground.settings as s; print(s.DATABASES['default']['ENGINE'], s.RUN_BACKEND, s.CHANNEL_LAYERS['default']['BACKEND'])"
+    code = (
+        "import playground.settings as s; print(s.DATABASES['default']['ENGINE'],"
+        " s.RUN_BACKEND, s.CHANNEL_LAYERS['default']['BACKEND'])"
+    )
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -87,8 +90,13 @@ def test_it_offers_the_core_redis_layer_by_choice():
 
 
 @pytest.mark.parametrize(
-    "env", [{"DEBUG": "perhaps"}, {"RUN_BACKEND": "carrier-pigeon"}, {"MAX_BODY_BYTES": "1MB"},
-            {"CHANNEL_LAYER": "kafka", "REDIS_URL": "redis://127.0.0.1:6379/0"}]
+    "env",
+    [
+        {"DEBUG": "perhaps"},
+        {"RUN_BACKEND": "carrier-pigeon"},
+        {"MAX_BODY_BYTES": "1MB"},
+        {"CHANNEL_LAYER": "kafka", "REDIS_URL": "redis://127.0.0.1:6379/0"},
+    ],
 )
 def test_it_refuses_to_start_on_a_bad_value(env):
     """A bad value stops the settings from loading, with the variable named."""
