@@ -23,7 +23,8 @@ run: setup
 	  exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) playground.asgi:application; \
 	fi
 
-test: setup
+# Lint first, so a lint or type regression fails CI before the tests run.
+test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed static/vendor/.installed
