@@ -75,6 +75,30 @@ def test_it_writes_the_event_stream_as_json_lines(tmp_path: Path) -> None:
     }
 
 
+def test_it_counts_the_stream_in_the_summary_without_writing_it(tmp_path: Path) -> None:
+    """--json alone reports as many events as --events would write; --fast reports null."""
+    doc = write(tmp_path, balanced("least_connections", [("api", 2, 3)], duration_ms=1500))
+    events = tmp_path / "events.jsonl"
+    written = cli("run", doc, "--json", "--events", str(events))
+    counted = cli("run", doc, "--json")
+    fast = cli("run", doc, "--json", "--fast")
+    assert written.returncode == counted.returncode == fast.returncode == 0
+    lines = events.read_text().splitlines()
+    assert json.loads(counted.stdout)["events"] == len(lines) > 0
+    summary, quick = json.loads(counted.stdout), json.loads(fast.stdout)
+    assert quick["events"] is None
+    assert quick["requests"] == summary["requests"]
+    assert quick["latency_ms"] == summary["latency_ms"]
+
+
+def test_it_refuses_fast_with_events(tmp_path: Path) -> None:
+    """--fast records nothing, so asking for the stream too is an error (exit 2)."""
+    doc = write(tmp_path, balanced("round_robin", [("api", 1, 1)], duration_ms=500))
+    done = cli("run", doc, "--fast", "--events", str(tmp_path / "e.jsonl"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--fast" in done.stderr
+
+
 def test_it_refuses_a_bad_document_with_exit_2_and_nothing_on_stdout(tmp_path: Path) -> None:
     """A refused document: status 2, one problem a line on stderr, empty stdout."""
     doc = {
