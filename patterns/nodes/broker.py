@@ -15,9 +15,12 @@ again, first in line (`broker.redeliver`, with the attempt number); the work
 its first attempt already sent on is sent again, and a sink counts such
 copies as duplicates. After `max_deliveries` failed deliveries the message
 goes down the broker's `when: error` edges (a dead-letter queue:
-`broker.dead`); with none, the item fails. A broker with no consumer keeps
-what it receives (a parking lot, such as a dead-letter queue): the item's
-branch ends there and the depth shows it.
+`broker.dead`); with none, the item fails (unless its outcome is final
+already: a synchronous request answered when it published; the message is
+then lost, counted in its group's `dead_lettered`). The run does not end
+while a message is still on its way (`Simulation.lingering`). A broker with
+no consumer keeps what it receives (a parking lot, such as a dead-letter
+queue): the item's branch ends there and the depth shows it.
 
 Delivery takes the broker's `latency_ms` plus the latency of the edge to the
 group (for a queue, its first edge); the message then waits in the group's
@@ -127,8 +130,10 @@ class Group:
         broker = self.broker
         sim = broker.sim
         req = delivery.req
-        if req.root.done:
-            return  # the item was given up on meanwhile (the run's drain limit)
+        if sim.finished:
+            return  # the run gave up on it at the drain limit: nothing after the end counts
+        # The item may be done already (a synchronous request answered when
+        # it published): the message is still delivered at least once.
         if outcome == OK:
             self.acked += 1
             sim.copy_done(req, OK)
@@ -149,7 +154,7 @@ class Group:
                 link.send(req)
             sim.copy_done(req, OK)  # this copy ends here; the dead-lettered ones go on
         else:
-            sim.close(req.root, outcome)
+            sim.copy_done(req, outcome)  # fails the item, unless its outcome is final
 
 
 class Broker(Node):

@@ -112,7 +112,7 @@ class Client(Node):
             self.kernel.at(self.kernel.now + self.fetch_after, self.fetch, req, 1)
         else:
             # Every edge is sent: the emission's own branch ends; the copies go on.
-            self.sim.branch_end(req)
+            self.sim.emission_end(req)
 
     # -- fetching the result by id later --------------------------------------
     def wire_fetch(
@@ -182,9 +182,11 @@ class Sink(Node):
         self.duplicates = 0
         # (item id, copy tag) of every copy received, with its item:
         # at-least-once delivery may bring the same copy twice, and only the
-        # first one counts. A finished item can bring no more copies (a broker
-        # holds its branch open until the consumer acknowledges), so finished
-        # items are forgotten now and then, and memory stays flat.
+        # first one counts. An item whose branches have all ended can bring
+        # no more copies (a broker holds its branch open until the consumer
+        # acknowledges), so such items are forgotten now and then, and memory
+        # stays flat. A request answered synchronously may still have open
+        # branches (what it published): it is remembered until they end.
         self.seen: dict[tuple[int, str], Request] = {}
         self.sweep_at = SINK_SWEEP
 
@@ -199,7 +201,9 @@ class Sink(Node):
         else:
             seen[key] = req.root
             if len(seen) >= self.sweep_at:
-                self.seen = {k: root for k, root in seen.items() if not root.done}
+                self.seen = {
+                    k: root for k, root in seen.items() if not root.done or root.branches > 0
+                }
                 self.sweep_at = max(SINK_SWEEP, 2 * len(self.seen))
             self.received += 1
             self.completed_since += 1

@@ -103,7 +103,8 @@ def test_it_keeps_the_accounting_identities() -> None:
         requests=400,
         max_deliveries=2,
     )
-    d["nodes"][1]["queue_limit"] = 3  # some requests are turned away at orders
+    # One slow orders worker with a short queue: some requests are turned away.
+    d["nodes"][1].update(instances=1, concurrency=1, service_time=15, queue_limit=2)
     _, s = run(d)
     r = s["requests"]
     assert r["rejected"] > 0
