@@ -28,7 +28,19 @@ from typing import TYPE_CHECKING, Any
 
 from patterns.distributions import stable_hash
 from patterns.merges import merge, reply_value
-from patterns.nodes.base import FAILED, OK, TIMED_OUT, Link, Node, Reply, Request, Target, register
+from patterns.nodes.base import (
+    FAILED,
+    OK,
+    TIMED_OUT,
+    Link,
+    Node,
+    Reply,
+    Request,
+    Target,
+    flow_metrics,
+    flow_summary,
+    register,
+)
 from patterns.nodes.database import Database
 from patterns.scatter import producers_of
 
@@ -281,7 +293,7 @@ class Aggregator(Node):
         if not req.sync:
             req.root.branches += len(self.calls) + (1 if self.store_link is not None else 0)
         for link in self.calls:
-            link.call(req, _sent)
+            link.call(req, self.sent)
         if self.store_link is not None:
             self.store_link.call(req, lambda r, outcome: self.written(gather, result, outcome))
         else:
@@ -292,11 +304,14 @@ class Aggregator(Node):
         if outcome == OK:
             self.stored[req.id] = result
         self.answer(gather, outcome)
-        if not req.sync and not req.root.done:
-            if outcome == OK:
-                self.sim.branch_end(req)
-            else:
-                self.sim.close(req.root, outcome)
+        if not req.sync:
+            self.sim.branch_answered(req, outcome)
+
+    def sent(self, req: Request, outcome: int) -> None:
+        """The answer to the merged result sent on: nobody waits for it, but the
+        send is a branch of an asynchronous item (counted in `close`) and ends here."""
+        if not req.sync:
+            self.sim.branch_answered(req, outcome)
 
     def answer(self, gather: Gather, outcome: int) -> None:
         if gather.reply is not None:
@@ -320,29 +335,13 @@ class Aggregator(Node):
         done = closed - self.done_at_snapshot
         self.done_at_snapshot = closed
         waiting = sum(1 for g in self.pending.values() if not g.done)
-        return {
-            "in_flight": waiting,
-            "queued": 0,
-            "utilization": 0.0,
-            "completed": done,
-            "instances_up": 1,
-        }
+        return flow_metrics(waiting, done)
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "processed": self.complete + self.partial,
-            "failed": 0,
-            "rejected": 0,
-            "utilization": 0.0,
-            "queue_max": 0,
-            "instances": {},
-        }
+        return flow_summary(self.complete + self.partial)
 
 
 def _rows(db: Node, caller: str) -> Target:
     """The store's rows by request id (validation makes `store` a database)."""
     return db.by_id(caller) if isinstance(db, Database) else db.target_for_link()
 
-
-def _sent(req: Request, outcome: int) -> None:
-    """The answer to a merged result sent on: nobody waits for it."""

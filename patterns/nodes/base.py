@@ -189,6 +189,35 @@ class _Return:
         kernel.at(now + lat, self.reply, req, outcome)
 
 
+def flow_metrics(
+    in_flight: int, completed: int, queued: int = 0, up: bool = True
+) -> dict[str, Any]:
+    """The `metrics` entry of a node without a pool: one instance, no utilisation.
+
+    Dispatchers, aggregators, balancers, brokers and sinks pass work on rather
+    than serve it; a node adds its own fields after these.
+    """
+    return {
+        "in_flight": in_flight,
+        "queued": queued,
+        "utilization": 0.0,
+        "completed": completed,
+        "instances_up": 1 if up else 0,
+    }
+
+
+def flow_summary(processed: int, failed: int = 0, queue_max: int = 0) -> dict[str, Any]:
+    """The summary entry of a node without a pool (see `flow_metrics`)."""
+    return {
+        "processed": processed,
+        "failed": failed,
+        "rejected": 0,
+        "utilization": 0.0,
+        "queue_max": queue_max,
+        "instances": {},
+    }
+
+
 class Node(Target):
     """A node of the topology. Subclasses register under their kind."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from patterns.nodes.aggregator import Aggregator
-from patterns.nodes.base import OK, Node, Reply, Request, register
+from patterns.nodes.base import OK, Node, Reply, Request, flow_metrics, flow_summary, register
 from patterns.scatter import aggregators_reached
 
 if TYPE_CHECKING:
@@ -70,20 +70,7 @@ class Dispatcher(Node):
     def snapshot(self) -> dict[str, Any]:
         done = self.scattered - self.done_at_snapshot
         self.done_at_snapshot = self.scattered
-        return {
-            "in_flight": self.in_flight,
-            "queued": 0,
-            "utilization": 0.0,
-            "completed": done,
-            "instances_up": 1,
-        }
+        return flow_metrics(self.in_flight, done)
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "processed": self.scattered,
-            "failed": 0,
-            "rejected": 0,
-            "utilization": 0.0,
-            "queue_max": 0,
-            "instances": {},
-        }
+        return flow_summary(self.scattered)

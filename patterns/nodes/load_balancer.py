@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from patterns.balancing import ALGORITHMS
 from patterns.distributions import stable_hash
-from patterns.nodes.base import FAILED, Link, Node, Reply, Request, Target, register
+from patterns.nodes.base import (
+    FAILED,
+    Link,
+    Node,
+    Reply,
+    Request,
+    Target,
+    flow_metrics,
+    flow_summary,
+    register,
+)
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
@@ -203,23 +213,12 @@ class LoadBalancer(Node):
         done = self.processed - self.done_at_snapshot
         self.done_at_snapshot = self.processed
         return {
-            "in_flight": self.in_flight,
-            "queued": 0,
-            "utilization": 0.0,
-            "completed": done,
-            "instances_up": 0 if self.down else 1,
+            **flow_metrics(self.in_flight, done, up=not self.down),
             "targets_healthy": len(self.live),
         }
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "processed": self.processed,
-            "failed": self.failed,
-            "rejected": 0,
-            "utilization": 0.0,
-            "queue_max": 0,
-            "instances": {},
-        }
+        return flow_summary(self.processed, self.failed)
 
     def pick_counts(self) -> dict[str, int]:
         return {name: self.picks[i] for i, name in enumerate(self.names)}
