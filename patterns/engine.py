@@ -140,9 +140,13 @@ class Simulation:
         if copy.done:
             return
         copy.done = True
-        if outcome != 0 and not copy.root.done:
-            self.close(copy.root, outcome)
-        self.branch_end(copy)
+        self.branch_answered(copy, outcome)
+
+    def branch_answered(self, req: Request, outcome: int) -> None:
+        """A branch of an item ends with an answer: a failure fails the item if it is still open."""
+        if outcome != 0 and not req.root.done:
+            self.close(req.root, outcome)
+        self.branch_end(req)
 
     def emitter_done(self) -> None:
         self.emitters -= 1

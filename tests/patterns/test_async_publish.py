@@ -158,3 +158,58 @@ def test_it_gives_up_on_published_work_at_the_drain_limit() -> None:
     assert group(s)["acked"] == 0 and group(s)["depth"] == 20
     gave_up = [e for e in evs if e["type"] == "timeout" and e["t"] == 1000 + DRAIN_MIN_MS]
     assert len(gave_up) == 20
+
+
+def scatter_over_topics(first: dict[str, Any]) -> dict[str, Any]:
+    """`first` -> jobs (topic) -> two workers -> results (topic) -> agg (store db), agg -> out (sink) and -> t2 -> x."""
+    return {
+        "version": 1,
+        "seed": 2,
+        "duration_ms": 3000,
+        "nodes": [
+            {"id": "c", "rate": 20, **first},
+            {"id": "jobs", "kind": "topic"},
+            {"id": "w1", "kind": "service", "service_time": 5},
+            {"id": "w2", "kind": "service", "service_time": 5},
+            {"id": "results", "kind": "topic"},
+            {"id": "agg", "kind": "aggregator", "store": "db"},
+            {"id": "db", "kind": "database"},
+            {"id": "out", "kind": "sink"},
+            {"id": "t2", "kind": "topic"},
+            {"id": "x", "kind": "service", "service_time": 3},
+        ],
+        "edges": [
+            {"from": "c", "to": "jobs"},
+            {"from": "jobs", "to": "w1"},
+            {"from": "jobs", "to": "w2"},
+            {"from": "w1", "to": "results"},
+            {"from": "w2", "to": "results"},
+            {"from": "results", "to": "agg"},
+            {"from": "agg", "to": "out"},
+            {"from": "agg", "to": "t2"},
+            {"from": "t2", "to": "x"},
+        ],
+    }
+
+
+def test_it_ends_the_branches_an_asynchronous_gather_sends_on() -> None:
+    """A gather over topics that stores and sends its result on completes its items, long before the drain limit."""
+    s = Simulation(scatter_over_topics({"kind": "source"})).run()
+    r = s["requests"]
+    assert r["completed"] == r["started"] > 0 and r["timed_out"] == 0
+    assert s["nodes"]["out"]["processed"] == s["nodes"]["x"]["processed"] == r["started"]
+    assert s["sim_time_ms"] < 3100
+
+
+def test_it_drains_an_asynchronous_gather_behind_a_synchronous_publisher() -> None:
+    """A synchronous request that publishes into an asynchronous scatter-gather: the run ends when the gather has."""
+    d = scatter_over_topics({"kind": "client"})
+    d["nodes"].append({"id": "api", "kind": "service", "service_time": 1})
+    d["edges"][0] = {"from": "c", "to": "api"}
+    d["edges"].append({"from": "api", "to": "jobs"})
+    s = Simulation(d).run()
+    r = s["requests"]
+    assert r["completed"] == r["started"] > 0
+    assert s["aggregators"]["agg"]["complete"] == r["started"]
+    assert s["nodes"]["x"]["processed"] == r["started"]
+    assert s["sim_time_ms"] < 3100
