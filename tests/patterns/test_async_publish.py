@@ -24,7 +24,12 @@ def publisher(consumer: dict[str, Any], **top: Any) -> dict[str, Any]:
         {"from": "jobs", "to": "work"},
     ]
     nodes = [
-        {"id": "shop", "kind": "client", "rate": top.pop("rate", 50), "requests": top.pop("requests", 200)},
+        {
+            "id": "shop",
+            "kind": "client",
+            "rate": top.pop("rate", 50),
+            "requests": top.pop("requests", 200),
+        },
         {"id": "orders", "kind": "service", "instances": 2, "concurrency": 4, "service_time": 2},
         {"id": "jobs", "kind": "queue", "max_deliveries": top.pop("max_deliveries", 100)},
         {"id": "work", "kind": "service", **consumer},
@@ -47,7 +52,7 @@ def group(summary: dict[str, Any]) -> dict[str, int]:
 
 
 def test_it_acknowledges_every_message_a_synchronous_request_published() -> None:
-    """A consumer's OK is an acknowledgement even when the publishing request was answered long before."""
+    """A consumer's OK acknowledges the message though its publisher was answered long before."""
     _, s = run(publisher({"service_time": {"dist": "exponential", "mean_ms": 10}}))
     published = s["nodes"]["jobs"]["published"]
     assert published == 200
@@ -57,7 +62,7 @@ def test_it_acknowledges_every_message_a_synchronous_request_published() -> None
 
 
 def test_it_redelivers_what_a_crashed_consumer_dropped_under_a_synchronous_publisher() -> None:
-    """At-least-once: a message whose consumer crashes mid-work is redelivered and processed OK exactly once."""
+    """At-least-once: a message whose consumer crashes is redelivered, then processed OK once."""
     crashes = [
         {"at_ms": 500 + 600 * k, "kind": "crash", "node": "work", "instance": k % 2, "for_ms": 300}
         for k in range(8)
@@ -76,16 +81,18 @@ def test_it_redelivers_what_a_crashed_consumer_dropped_under_a_synchronous_publi
     assert group(s)["acked"] == published
     assert group(s)["dead_lettered"] == 0
     finished = Counter(e["req"] for e in evs if e["type"] == "node.finish" and e["node"] == "work")
-    ids = {e["req"] for e in evs if e["type"] == "msg.send" and e["from"] == "orders" and e["to"] == "jobs"}
+    ids = {
+        e["req"]
+        for e in evs
+        if e["type"] == "msg.send" and e["from"] == "orders" and e["to"] == "jobs"
+    }
     assert len(ids) == published
     assert set(finished) == ids and set(finished.values()) == {1}
 
 
 def test_it_drains_the_queue_before_the_run_ends() -> None:
     """Messages still queued when emission ends are consumed before the run is done."""
-    evs, s = run(
-        publisher({"service_time": 50}, rate=100, requests=300, duration_ms=3000)
-    )
+    evs, s = run(publisher({"service_time": 50}, rate=100, requests=300, duration_ms=3000))
     published = s["nodes"]["jobs"]["published"]
     last = max(e["t"] for e in evs if e["type"] == "node.finish" and e["node"] == "work")
     # 300 messages at 20 per second: the consumer is busy for 15 s, well past the 3 s of emission.
@@ -96,9 +103,13 @@ def test_it_drains_the_queue_before_the_run_ends() -> None:
 
 
 def test_it_keeps_the_accounting_identities() -> None:
-    """Requests: started = completed + failed + rejected + timed_out; messages: delivered = acked + redelivered + dead."""
+    """started = completed + failed + rejected + timed_out; delivered = acked + retried + dead."""
     d = publisher(
-        {"instances": 2, "service_time": {"dist": "exponential", "mean_ms": 30}, "failure_rate": 0.3},
+        {
+            "instances": 2,
+            "service_time": {"dist": "exponential", "mean_ms": 30},
+            "failure_rate": 0.3,
+        },
         rate=80,
         requests=400,
         max_deliveries=2,
@@ -117,7 +128,7 @@ def test_it_keeps_the_accounting_identities() -> None:
 
 
 def test_it_dead_letters_every_message_a_failing_consumer_gets_once_each() -> None:
-    """failure_rate 1, max_deliveries 3: every message is dead-lettered after 3 deliveries; answered requests stay ok."""
+    """failure_rate 1, max_deliveries 3: each message is dead-lettered; its request stays ok."""
     _, s = run(publisher({"failure_rate": 1.0, "service_time": 5}, requests=60, max_deliveries=3))
     published = s["nodes"]["jobs"]["published"]
     g = group(s)
@@ -130,7 +141,7 @@ def test_it_dead_letters_every_message_a_failing_consumer_gets_once_each() -> No
 
 
 def test_it_sends_dead_letters_of_a_synchronous_publisher_down_the_error_edge() -> None:
-    """With a dead-letter queue, what a consumer fails for good lands there, one per message."""
+    """With a dead-letter queue, what a consumer fails for good lands there, once per message."""
     d = publisher(
         {"failure_rate": 1.0, "service_time": 5},
         requests=60,
@@ -145,7 +156,7 @@ def test_it_sends_dead_letters_of_a_synchronous_publisher_down_the_error_edge() 
 
 
 def test_it_gives_up_on_published_work_at_the_drain_limit() -> None:
-    """A consumer down for good: the run still ends, at the drain limit, with the request outcomes unchanged."""
+    """A consumer down for good: the run ends at the drain limit, request outcomes unchanged."""
     d = publisher(
         {"service_time": 5},
         requests=20,
@@ -161,7 +172,7 @@ def test_it_gives_up_on_published_work_at_the_drain_limit() -> None:
 
 
 def scatter_over_topics(first: dict[str, Any]) -> dict[str, Any]:
-    """`first` -> jobs (topic) -> two workers -> results (topic) -> agg (store db), agg -> out (sink) and -> t2 -> x."""
+    """`first` -> jobs -> w1, w2 -> results -> agg (store db) -> out (sink) and -> t2 -> x."""
     return {
         "version": 1,
         "seed": 2,
@@ -193,7 +204,7 @@ def scatter_over_topics(first: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_it_ends_the_branches_an_asynchronous_gather_sends_on() -> None:
-    """A gather over topics that stores and sends its result on completes its items, long before the drain limit."""
+    """A gather over topics that stores and sends its result on completes its items."""
     s = Simulation(scatter_over_topics({"kind": "source"})).run()
     r = s["requests"]
     assert r["completed"] == r["started"] > 0 and r["timed_out"] == 0
@@ -202,7 +213,7 @@ def test_it_ends_the_branches_an_asynchronous_gather_sends_on() -> None:
 
 
 def test_it_drains_an_asynchronous_gather_behind_a_synchronous_publisher() -> None:
-    """A synchronous request that publishes into an asynchronous scatter-gather: the run ends when the gather has."""
+    """A synchronous request publishing into an asynchronous gather: the run ends when it has."""
     d = scatter_over_topics({"kind": "client"})
     d["nodes"].append({"id": "api", "kind": "service", "service_time": 1})
     d["edges"][0] = {"from": "c", "to": "api"}
