@@ -344,4 +344,3 @@ class Aggregator(Node):
 def _rows(db: Node, caller: str) -> Target:
     """The store's rows by request id (validation makes `store` a database)."""
     return db.by_id(caller) if isinstance(db, Database) else db.target_for_link()
-
