@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,14 +25,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(ROOT))
+
+# After the path: the helpers the browser tests start the app with.
+from tests.services import CHROMIUM_ARGS, free_port, wait_for_port  # noqa: E402
+
 DOC = {
     "version": 1,
     "name": "A thousand in flight",
@@ -92,9 +88,7 @@ def main() -> None:
         "User.objects.create_user('bench', password='bench-password-1')",
     )
     token = manage(env, "api_token", "bench").strip().split()[-1]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "playground.asgi:application"],
@@ -105,15 +99,7 @@ def main() -> None:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_for_port(port, timeout=30, proc=proc)
         topology = api(
             url, token, "POST", "/api/topologies", {"name": DOC["name"], "document": DOC}
         )
@@ -134,7 +120,7 @@ def measure(url: str, run_id: int, seconds: float) -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=ARGS
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"{url}/login/")

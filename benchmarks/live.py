@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,23 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(port)
+# After the path: the helpers the live tests start their services with.
+from tests.services import RedisServer, free_port, wait_for_port  # noqa: E402
 
 
 def document(rate: float, seconds: float) -> dict:
@@ -97,10 +83,11 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
-    redis_port, web_port = free_port(), free_port()
+    redis = RedisServer()
+    web_port = free_port()
     env = {
         **os.environ,
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "REDIS_URL": redis.url,
         "DJANGO_DB_PATH": str(tmp / "db.sqlite3"),
         "DATABASE_URL": "",
         "DJANGO_SETTINGS_MODULE": "playground.settings",
@@ -109,23 +96,6 @@ def main() -> None:
     os.environ.update(env)
     procs: list[subprocess.Popen] = []
     try:
-        procs.append(
-            subprocess.Popen(
-                [
-                    shutil.which("redis-server") or "redis-server",
-                    "--port",
-                    str(redis_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                stdout=subprocess.DEVNULL,
-            )
-        )
-        wait_port(redis_port)
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
         )
@@ -164,7 +134,7 @@ def main() -> None:
                 start_new_session=True,
             )
         )
-        wait_port(web_port)
+        wait_for_port(web_port, proc=procs[-1])
         time.sleep(2)  # the worker connects to the broker
 
         sys.path.insert(0, str(ROOT))
@@ -234,6 +204,7 @@ def main() -> None:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,24 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import CHROMIUM_ARGS, free_port, wait_for_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct-horse-battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(db_path: Path) -> dict[str, str]:
@@ -104,7 +91,7 @@ def app(tmp_path_factory: pytest.TempPathFactory):
     served = App("", env)
     served.manage("migrate", "--noinput", "-v", "0")
     served.manage("load_scenarios")
-    port = _free_port()
+    port = free_port()
     log = open(db.parent / "daphne.log", "w")
     proc = subprocess.Popen(
         [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "playground.asgi:application"],
@@ -114,17 +101,10 @@ def app(tmp_path_factory: pytest.TempPathFactory):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"daphne exited: {(db.parent / 'daphne.log').read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    try:
+        wait_for_port(port, timeout=30, proc=proc)
+    except RuntimeError:
+        raise RuntimeError(f"daphne exited: {(db.parent / 'daphne.log').read_text()}") from None
     served.url = f"http://127.0.0.1:{port}"
     yield served
     os.killpg(proc.pid, signal.SIGTERM)

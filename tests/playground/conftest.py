@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.services import RedisServer, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -35,67 +36,13 @@ def pytest_configure(config: pytest.Config) -> None:
         db.setdefault("TEST", {})["NAME"] = str(Path(_SQLITE_DIR) / "test.sqlite3")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
-
-
-class RedisServer:
-    """A redis-server on a free loopback port, without persistence; restartable on the same port."""
-
-    def __init__(self) -> None:
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            pytest.fail(
-                "redis-server is not installed and REDIS_URL is unset: the live tests need Redis"
-            )
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-        self.start()
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+def start_redis() -> RedisServer:
+    """A throwaway redis-server; the test fails (never skips) when it is not installed."""
+    if shutil.which("redis-server") is None:
+        pytest.fail(
+            "redis-server is not installed and REDIS_URL is unset: the live tests need Redis"
         )
-        wait_for_port(self.port, proc=self.proc)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self.proc = None
-
-    def restart(self, down_for: float = 0.5) -> None:
-        self.stop()
-        time.sleep(down_for)
-        self.start()
+    return RedisServer()
 
 
 class ExternalRedis:
@@ -238,7 +185,7 @@ class Stack:
 def redis_server():
     """REDIS_URL when set; otherwise a throwaway redis-server. Fails (never skips) without Redis."""
     url = os.environ.get("REDIS_URL")
-    server = ExternalRedis(url) if url else RedisServer()
+    server = ExternalRedis(url) if url else start_redis()
     yield server
     server.stop()
 
@@ -255,7 +202,7 @@ def live_stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factor
 @pytest.fixture
 def own_stack(django_db_setup, django_db_blocker, tmp_path):
     """A stack of its own (own Redis, worker and daphne), for tests that break things."""
-    redis = RedisServer()
+    redis = start_redis()
     with django_db_blocker.unblock():
         stack = Stack(redis, tmp_path)
     yield stack
