@@ -33,7 +33,17 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from patterns.distributions import M64, stable_hash
-from patterns.nodes.base import OK, Link, Node, Reply, Request, Target, register
+from patterns.nodes.base import (
+    OK,
+    Link,
+    Node,
+    Reply,
+    Request,
+    Target,
+    flow_metrics,
+    flow_summary,
+    register,
+)
 from patterns.nodes.service import UP, Instance, Job, Service
 
 if TYPE_CHECKING:
@@ -222,22 +232,17 @@ class Broker(Node):
         self.acked_at_snapshot = acked
         depth = self.depth()
         return {
-            "in_flight": depth,
-            "queued": depth + self.parked,
-            "utilization": 0.0,
-            "completed": done,
-            "instances_up": 1,
+            **flow_metrics(depth, done, queued=depth + self.parked),
             "depth": {g.name: len(g.pending) for g in self.groups},
         }
 
     def summary(self) -> dict[str, Any]:
         return {
-            "processed": self.published,
-            "failed": sum(g.dead for g in self.groups),
-            "rejected": 0,
-            "utilization": 0.0,
-            "queue_max": max([g.queue_max for g in self.groups] + [self.parked]),
-            "instances": {},
+            **flow_summary(
+                self.published,
+                failed=sum(g.dead for g in self.groups),
+                queue_max=max([g.queue_max for g in self.groups] + [self.parked]),
+            ),
             "published": self.published,
             "parked": self.parked,
             "groups": {

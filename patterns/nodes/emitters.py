@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from patterns.distributions import stable_hash
 from patterns.kernel import NORMAL
-from patterns.nodes.base import OK, TIMED_OUT, Link, Node, Request, register
+from patterns.nodes.base import (
+    OK,
+    TIMED_OUT,
+    Link,
+    Node,
+    Request,
+    flow_metrics,
+    flow_summary,
+    register,
+)
 from patterns.nodes.database import ById, Database
 
 if TYPE_CHECKING:
@@ -220,21 +229,7 @@ class Sink(Node):
     def snapshot(self) -> dict[str, Any]:
         done = self.completed_since
         self.completed_since = 0
-        return {
-            "in_flight": 0,
-            "queued": 0,
-            "utilization": 0.0,
-            "completed": done,
-            "instances_up": 1,
-        }
+        return flow_metrics(0, done)
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "processed": self.received,
-            "failed": 0,
-            "rejected": 0,
-            "utilization": 0.0,
-            "queue_max": 0,
-            "instances": {},
-            "duplicates": self.duplicates,
-        }
+        return {**flow_summary(self.received), "duplicates": self.duplicates}
