@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# The engine's own lists of choices, so the editor offers exactly what it accepts.
+from patterns.schema import ALGORITHMS, ARRIVALS
+
 Field = tuple[str, Any, str]
 
 _EMIT: list[Field] = [
     ("rate", "number", "requests per simulated second"),
-    ("arrival", ("poisson", "constant"), "how arrivals are spaced"),
+    ("arrival", ARRIVALS, "how arrivals are spaced"),
     ("requests", "int", "stop after this many (empty: no cap)"),
     ("sessions", "int", "distinct session keys (default 100)"),
 ]
@@ -29,16 +32,6 @@ _POOL: list[Field] = [
     ("cost_per_hour", "number", "per instance"),
     ("autoscale", "json", '{"min", "max", "target_utilization", "interval_ms", "startup_ms"}'),
 ]
-ALGORITHMS = (
-    "round_robin",
-    "weighted_round_robin",
-    "least_connections",
-    "sticky",
-    "ip_hash",
-    "consistent_hash",
-    "random",
-    "power_of_two",
-)
 
 KINDS: dict[str, list[Field]] = {
     "client": _EMIT
