@@ -8,18 +8,9 @@ from typing import Any
 
 import pytest
 
-from patterns import scenarios
+from patterns import Simulation, scenarios
 from patterns.topology import load
 
-try:
-    from patterns import Simulation
-except ImportError:  # the engine lands separately (issue 2, engine part)
-    Simulation = None
-
-needs_engine = pytest.mark.skipif(
-    Simulation is None,
-    reason="patterns.Simulation is not importable yet: the engine has not landed",
-)
 SLUGS = [s.slug for s in scenarios.all()]
 
 
@@ -87,7 +78,6 @@ def test_it_raises_key_error_for_an_unknown_slug() -> None:
         scenarios.get("no-such-scenario")
 
 
-@needs_engine
 @pytest.mark.parametrize("slug", SLUGS)
 def test_it_runs_every_scenario_with_every_request_accounted_for(slug: str) -> None:
     """Each scenario runs to the end; started = completed + failed + rejected + timed_out."""
@@ -100,7 +90,6 @@ def test_it_runs_every_scenario_with_every_request_accounted_for(slug: str) -> N
     assert requests.get("in_flight", 0) == 0
 
 
-@needs_engine
 def test_it_shows_least_connections_sparing_the_slow_servers() -> None:
     """Least connections gives the slow servers less work and shorter queues than round robin."""
     nodes = summary("round-robin-vs-least-connections")["nodes"]
@@ -115,7 +104,6 @@ def test_it_shows_least_connections_sparing_the_slow_servers() -> None:
     assert nodes["slow-lc"]["queue_max"] < nodes["slow-rr"]["queue_max"]
 
 
-@needs_engine
 def test_it_shows_a_crash_failing_only_the_sessions_of_the_crashed_instance() -> None:
     """A few requests fail on the crashed instance until health checks catch it; no others."""
     result = summary("sticky-sessions-and-a-crash")
@@ -124,7 +112,6 @@ def test_it_shows_a_crash_failing_only_the_sessions_of_the_crashed_instance() ->
     assert instances["api#1"]["failed"] == result["requests"]["failed"]
 
 
-@needs_engine
 def test_it_shows_zone_b_carrying_the_load_while_zone_a_is_down() -> None:
     """Zone-aware balancers keep to their zone, and zone b serves on through the outage."""
     result = summary("balancer-per-zone")
@@ -135,7 +122,6 @@ def test_it_shows_zone_b_carrying_the_load_while_zone_a_is_down() -> None:
     assert result["requests"]["failed"] < 0.02 * result["requests"]["started"]
 
 
-@needs_engine
 def test_it_shows_only_the_busy_tier_scaling() -> None:
     """The api tier gains instances; the web tier stays at its two."""
     nodes = summary("busy-tier-autoscales")["nodes"]

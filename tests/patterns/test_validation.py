@@ -435,28 +435,14 @@ def test_it_counts_autoscaled_instances_in_weight_range() -> None:
 # -- kinds not built yet ---------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not set(schema.KINDS) - schema.IMPLEMENTED_KINDS, reason="every kind is implemented"
-)
-def test_it_refuses_kinds_not_supported_yet_by_name() -> None:
-    """A node whose behaviour is not built yet is refused with its name."""
-    kind = sorted(set(schema.KINDS) - schema.IMPLEMENTED_KINDS)[0]
+def test_it_refuses_kinds_not_supported_yet_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node whose behaviour is not built yet is refused with its name, never ignored."""
+    # Every kind is built today; take one out to check the mechanism still refuses it.
+    monkeypatch.setattr(schema, "IMPLEMENTED_KINDS", schema.IMPLEMENTED_KINDS - {"dispatcher"})
     doc = base()
-    doc["nodes"].append({"id": "later", "kind": kind})
+    doc["nodes"].append({"id": "later", "kind": "dispatcher"})
     found = problems(doc)
-    assert f'nodes[4] "later": {kind} is not supported yet' in found
-
-
-@pytest.mark.parametrize("kind", sorted(set(schema.KINDS) - schema.IMPLEMENTED_KINDS))
-def test_it_refuses_every_unimplemented_kind(kind: str) -> None:
-    """Every kind outside IMPLEMENTED_KINDS is refused, never ignored."""
-    doc = base()
-    extra: dict[str, Any] = {"id": "later", "kind": kind}
-    if kind == "orchestrator":
-        extra["steps"] = [{"call": "db"}]
-        doc["edges"].append({"from": "later", "to": "db"})
-    doc["nodes"].append(extra)
-    assert f'nodes[4] "later": {kind} is not supported yet' in problems(doc)
+    assert 'nodes[4] "later": dispatcher is not supported yet' in found
 
 
 def test_it_validates_fields_of_unimplemented_kinds() -> None:
