@@ -8,6 +8,7 @@ default applies.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 # The engine's own lists of choices, so the editor offers exactly what it accepts.
@@ -98,6 +99,10 @@ def display_value(value: Any, kind: Any) -> str:
     return str(value)
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_value(text: str, kind: Any) -> tuple[Any, str | None]:
     """Turn an input's text into the document's value; (value, error). None means "unset"."""
     text = text.strip()
@@ -108,10 +113,14 @@ def parse_value(text: str, kind: Any) -> tuple[Any, str | None]:
             return int(text), None
         if kind == "number":
             number = float(text)
+            if not math.isfinite(number):
+                raise ValueError("not finite")  # the document is JSON: NaN has no place in it
             return (int(number) if number.is_integer() else number), None
         if kind in ("json", "duration"):
             try:
-                return json.loads(text), None
+                return json.loads(text, parse_constant=_refuse_constant), None
+            except RecursionError:
+                return None, "nested too deeply"
             except json.JSONDecodeError:
                 if kind == "duration":
                     return (

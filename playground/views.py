@@ -253,6 +253,10 @@ def _problems(document: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 @require_POST
 def editor_panel(request: HttpRequest) -> HttpResponse:
     """The side panel for one node or edge: apply the posted fields, validate the whole document.
@@ -261,25 +265,33 @@ def editor_panel(request: HttpRequest) -> HttpResponse:
     updated item and every problem (to outline nodes), rendered with the form.
     """
     try:
-        document = json.loads(request.POST.get("document", ""))
+        # NaN and Infinity would come back as JSON the browser cannot parse.
+        document = json.loads(request.POST.get("document", ""), parse_constant=_refuse_constant)
         where = request.POST["where"]
         index = int(request.POST["index"])
-        items = document[where]
-        item = items[index]
-    except (ValueError, KeyError, IndexError, TypeError):
+        if not isinstance(document, dict) or where not in ("nodes", "edges") or index < 0:
+            raise ValueError("not a panel of this document")
+        item = document[where][index]
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):
         return HttpResponse("Bad panel request", status=400)
-    if where not in ("nodes", "edges") or not isinstance(item, dict):
+    if not isinstance(item, dict):
         return HttpResponse("Bad panel request", status=400)
 
-    fields = EDGE_FIELDS if where == "edges" else KINDS.get(item.get("kind", ""), [])
+    kind = item.get("kind")
+    kind = kind if isinstance(kind, str) else ""
+    fields = EDGE_FIELDS if where == "edges" else KINDS.get(kind, [])
     parse_errors: dict[str, str] = {}
     if request.POST.get("apply") == "1":
         if where == "nodes":
-            new_id = request.POST.get("f:id", item.get("id", "")).strip()
+            new_id = request.POST.get("f:id", "").strip()
             if new_id and new_id != item.get("id"):
                 old = item.get("id")
                 item["id"] = new_id
-                for edge in document.get("edges", []):
+                edges = document.get("edges")
+                # The engine reports malformed edges; renaming just steps over them.
+                for edge in edges if isinstance(edges, list) else []:
+                    if not isinstance(edge, dict):
+                        continue
                     if edge.get("from") == old:
                         edge["from"] = new_id
                     if edge.get("to") == old:
