@@ -69,6 +69,11 @@ def launch(
     doc = check(document, anonymous=anonymous, limits=limits)
     if seed is None:
         seed = int(doc.get("seed", 1))
+    if importlib.util.find_spec("playground.runner") is not None:
+        from playground.runner import reap_stale_runs
+
+        # A run stuck queued or with a dead worker must not hold a slot of the limit below.
+        reap_stale_runs()
     with transaction.atomic():
         if not anonymous:
             # Serialise one user's starts so two at once cannot both slip under the limit.

@@ -59,6 +59,18 @@ def heartbeat_timeout() -> float:
     return float(getattr(settings, "RUN_HEARTBEAT_TIMEOUT_SECONDS", 10))
 
 
+def queue_timeout() -> float:
+    """Seconds a run may wait queued before its start is taken for lost.
+
+    Nothing else would ever end such a run: its Celery message was lost (a broker
+    restarted without persistence) or the web process died before its thread
+    started. It would stay `queued` forever and hold one of its owner's
+    concurrent-run slots. A long wait behind busy workers is failed too, with a
+    reason that says so; the run is deterministic, so starting it again loses nothing.
+    """
+    return float(getattr(settings, "RUN_QUEUE_TIMEOUT_SECONDS", 600))
+
+
 class ControlError(ValueError):
     """A control was refused; `problems` is a list of {"path", "message"} like the API's errors."""
 
@@ -219,7 +231,8 @@ def control(run: Run, action: str, **params: Any) -> None:
 
 
 def reap_stale_runs(run_id: int | None = None) -> list[int]:
-    """Mark failed the running or paused runs whose worker stopped sending heartbeats.
+    """Mark failed the running or paused runs whose worker stopped sending heartbeats,
+    and the queued runs no worker picked up within `queue_timeout()`.
 
     Called when a worker starts, by viewers of a run that has gone quiet, and
     by `manage.py reap_runs`. Returns the ids it failed.
@@ -240,7 +253,33 @@ def reap_stale_runs(run_id: int | None = None) -> list[int]:
             log.warning("run %s: %s", run.pk, reason)
             notify(run.pk, status_message(run))
             reaped.append(run.pk)
+    waited = queue_timeout()
+    lost = Run.objects.filter(
+        status=Run.QUEUED, created__lt=timezone.now() - timedelta(seconds=waited)
+    )
+    if run_id is not None:
+        lost = lost.filter(pk=run_id)
+    for run in lost.only("pk", "status", "event_count", "sim_time_ms", "speed"):
+        reason = (
+            f"no worker started it within {waited:g} s of queueing (its start was lost or "
+            "the workers were busy); start it again"
+        )
+        # Conditional on QUEUED: a worker that claims it now wins, and a late claim finds nothing.
+        if Run.objects.filter(pk=run.pk, status=Run.QUEUED).update(
+            status=Run.FAILED, reason=reason, finished=timezone.now()
+        ):
+            run.status, run.reason = Run.FAILED, reason
+            log.warning("run %s: %s", run.pk, reason)
+            notify(run.pk, status_message(run))
+            reaped.append(run.pk)
     return reaped
+
+
+def reap_if_stale(run: Run) -> Run:
+    """The run as it stands, after failing it if it is stuck (what a reader should be told)."""
+    if run.is_active and reap_stale_runs(run.pk):
+        run.refresh_from_db()
+    return run
 
 
 def status_message(run: Run) -> dict[str, Any]:

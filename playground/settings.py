@@ -150,6 +150,9 @@ RUN_BACKEND = env_str("RUN_BACKEND", "celery" if REDIS_URL else "thread")
 if RUN_BACKEND not in ("celery", "thread"):
     raise ImproperlyConfigured(f"RUN_BACKEND={RUN_BACKEND!r}: expected celery or thread")
 
+# A run queued this long with no worker claiming it is failed (playground.runner.queue_timeout).
+RUN_QUEUE_TIMEOUT_SECONDS = env_int("RUN_QUEUE_TIMEOUT_SECONDS", 600)
+
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

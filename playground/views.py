@@ -199,7 +199,9 @@ def _explanation(run: Run) -> str:
 
 
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _get_run_for_user(request, pk)
+    from playground.runner import reap_if_stale
+
+    run = reap_if_stale(_get_run_for_user(request, pk))
     return render(
         request,
         "playground/run.html",

@@ -50,7 +50,9 @@ def my_runs(request: HttpRequest, limit: int = 50):
     summary="A run's status, reason, summary and stored event count",
 )
 def get_run(request: HttpRequest, pk: int, key: str | None = None):
-    return serialize.run(_visible(request, pk, key))
+    from playground.runner import reap_if_stale
+
+    return serialize.run(reap_if_stale(_visible(request, pk, key)))
 
 
 @router.get(

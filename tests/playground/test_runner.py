@@ -154,3 +154,20 @@ async def test_it_stops_a_run_past_the_wall_clock_limit():
     await comm.disconnect()
     final = others[-1]
     assert final["status"] == "cancelled" and "wall-clock limit" in final["reason"]
+
+
+def test_it_fails_a_run_left_queued_past_the_queue_timeout(client):
+    """A queued run nobody claimed (its start was lost) is failed on read, with a reason."""
+    world = make_world()
+    lost, fresh = world["run"], Run.objects.create(document=DOCUMENT, seed=1, owner=world["owner"])
+    old = timezone.now() - timedelta(seconds=runner.queue_timeout() + 5)
+    Run.objects.filter(pk=lost.pk).update(created=old)
+    response = client.get(
+        f"/api/runs/{lost.pk}", headers={"Authorization": f"Bearer {world['owner_key']}"}
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == Run.FAILED and "queueing" in response.json()["reason"]
+    assert runner.reap_stale_runs() == []
+    fresh.refresh_from_db()
+    assert fresh.status == Run.QUEUED
+    assert runner.execute(lost.pk) == "skipped"  # a late message finds nothing to claim
