@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from patterns import Problem
 from playground.models import Limits, Run
 
@@ -104,4 +106,15 @@ def concurrency_problem(user, session_key: str | None, limits: Limits) -> Proble
             f"{whose} {count} runs queued or running, the limit is {limit}: "
             "wait for one to end or cancel it",
         )
+    if anonymous:
+        # A script that drops its cookie is a new session every time: without a cap over
+        # all visitors together, the per-session limit would bound nothing.
+        cap = settings.ANON_MAX_ACTIVE_RUNS
+        total = Run.objects.filter(owner__isnull=True, status__in=Run.ACTIVE).count()
+        if total >= cap:
+            return Problem(
+                "runs",
+                f"visitors who are not logged in have {total} runs queued or running on this "
+                f"site, the limit is {cap}: log in, or try again when one has ended",
+            )
     return None

@@ -150,6 +150,8 @@ RUN_BACKEND = env_str("RUN_BACKEND", "celery" if REDIS_URL else "thread")
 if RUN_BACKEND not in ("celery", "thread"):
     raise ImproperlyConfigured(f"RUN_BACKEND={RUN_BACKEND!r}: expected celery or thread")
 
+# Queued or running runs of all visitors who are not logged in, together (playground.limits).
+ANON_MAX_ACTIVE_RUNS = env_int("ANON_MAX_ACTIVE_RUNS", 20)
 # A run queued this long with no worker claiming it is failed (playground.runner.queue_timeout).
 RUN_QUEUE_TIMEOUT_SECONDS = env_int("RUN_QUEUE_TIMEOUT_SECONDS", 600)
 

@@ -127,8 +127,7 @@ def test_it_holds_visitors_to_the_tighter_rate_and_duration(anon_api, owner_api,
         {
             "path": "duration_ms",
             "message": (
-                "duration_ms 200000 is over the limit of 120000"
-                " for visitors who are not logged in"
+                "duration_ms 200000 is over the limit of 120000 for visitors who are not logged in"
             ),
         },
         {
@@ -153,3 +152,17 @@ def test_it_has_one_limits_row_with_the_documented_defaults(db):
     first, again = Limits.current(), Limits.current()
     assert first.pk == again.pk == 1 and Limits.objects.count() == 1
     assert (first.max_nodes, first.max_instances, first.max_concurrent_runs) == (60, 50, 3)
+
+
+def test_it_caps_the_runs_of_all_visitors_together(db, scenario, limits, settings):
+    """A script that drops its session cookie each time cannot start runs without end."""
+    from django.test import Client
+
+    from tests.conftest import ApiClient
+
+    settings.ANON_MAX_ACTIVE_RUNS = 3
+    for _ in range(3):
+        assert ApiClient(Client()).post("/api/scenarios/small/runs").status_code == 201
+    error = _only_error(ApiClient(Client()).post("/api/scenarios/small/runs"))
+    assert error["path"] == "runs" and "visitors who are not logged in" in error["message"]
+    assert Run.objects.count() == 3
