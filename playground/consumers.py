@@ -14,11 +14,15 @@ import asyncio
 import json
 import logging
 import time
+from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 
 from playground import access
@@ -62,6 +66,14 @@ def user_from_token(headers: list[tuple[bytes, bytes]]) -> Any:
     return None
 
 
+def session_user(session_key: str | None) -> Any:
+    """The user logged in to this session now (AnonymousUser once it has logged out)."""
+    if not session_key:
+        return AnonymousUser()
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return get_user(SimpleNamespace(session=store))
+
+
 def access_to_run(run: Run, user: Any, session_key: str | None, key: str | None) -> str | None:
     """The access: "control" for whoever started the run, "view" for a viewer, None otherwise.
 
@@ -88,6 +100,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         share_key = query.get("key", [None])[0]
         session = self.scope.get("session")
         session_key = session.session_key if session is not None else None
+        self.share_key, self.session_key = share_key, session_key
         run, access = await database_sync_to_async(self._authorise)(session_key, share_key)
         if access is None:
             await self.close()  # before accept: the handshake is refused (403)
@@ -109,15 +122,23 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             self.resync_task = asyncio.create_task(self._resync())
 
     def _authorise(
-        self, session_key: str | None, share_key: str | None
+        self, session_key: str | None, share_key: str | None, fresh: bool = False
     ) -> tuple[Run | None, str | None]:
+        """The run and this socket's access to it; with fresh, the credentials read again.
+
+        A socket outlives the request that opened it: a revoked token, a logout or a
+        topology made private must end its access, not just that of new connections.
+        """
         run = Run.objects.select_related("topology").filter(pk=self.run_id).first()
         if run is None:
             return None, None
         user = user_from_token(self.scope.get("headers", []))
         if user is None:
-            user = self.scope.get("user")
+            user = session_user(session_key) if fresh else self.scope.get("user")
         return run, access_to_run(run, user, session_key, share_key)
+
+    def _access_now(self) -> str | None:
+        return self._authorise(self.session_key, self.share_key, fresh=True)[1]
 
     async def disconnect(self, code: int) -> None:
         task = getattr(self, "resync_task", None)
@@ -183,6 +204,11 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ack", "action": action})
 
     def _control(self, action: str, params: dict[str, Any]) -> None:
+        if self._access_now() != "control":
+            self.may_control = False
+            raise ControlError(
+                [{"path": "action", "message": "only the run's owner may control it"}]
+            )
         control(Run.objects.get(pk=self.run_id), action, **params)
 
     # Helpers -----------------------------------------------------------------
@@ -249,6 +275,10 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                     error,
                 )
                 await self.close(code=1011)
+                return
+            if await database_sync_to_async(self._access_now)() is None:
+                log.info("run %s: a viewer's access ended; closing its socket", self.run_id)
+                await self.close(code=4403)
                 return
             if time.monotonic() - self.last_live < RESYNC_SECONDS:
                 continue

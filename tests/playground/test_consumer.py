@@ -10,6 +10,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from playground.asgi import application
+from playground.consumers import RESYNC_SECONDS
 from playground.models import EventBatch, Run
 from tests.playground.conftest import make_world
 
@@ -146,4 +147,41 @@ async def test_it_answers_a_bad_control_with_an_error_naming_the_field():
     assert answer["type"] == "error" and answer["errors"][0]["path"] == "speed"
     await comm.send_json_to({"action": "pause"})
     assert (await comm.receive_json_from(timeout=5)) == {"type": "ack", "action": "pause"}
+    await comm.disconnect()
+
+
+async def test_it_stops_obeying_a_token_revoked_while_the_socket_is_open():
+    """Revoking the owner's token takes effect at once: its open socket can no longer control."""
+    from playground.models import ApiToken
+
+    world = await database_sync_to_async(make_world)()
+    comm, connected, _ = await connect(world["run"].pk, world["owner_key"])
+    assert connected
+    await comm.receive_json_from(timeout=5)
+    await database_sync_to_async(ApiToken.objects.filter(user=world["owner"]).delete)()
+    await comm.send_json_to({"action": "cancel"})
+    answer = await comm.receive_json_from(timeout=5)
+    assert answer["type"] == "error" and "owner" in answer["message"]
+    run = await database_sync_to_async(Run.objects.get)(pk=world["run"].pk)
+    assert run.status == Run.QUEUED
+    # And the stream itself ends within a resync period.
+    closed = await comm.receive_output(timeout=RESYNC_SECONDS + 2)
+    assert closed == {"type": "websocket.close", "code": 4403}
+
+
+async def test_it_stops_obeying_a_session_that_logged_out():
+    """A socket opened with the session cookie cannot control once that session logs out."""
+    from django.test import Client
+
+    world = await database_sync_to_async(make_world)()
+    client = Client()
+    await database_sync_to_async(client.force_login)(world["owner"])
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    comm, connected, _ = await connect(world["run"].pk, headers=[(b"cookie", cookie)])
+    assert connected
+    await comm.receive_json_from(timeout=5)
+    await database_sync_to_async(client.logout)()
+    await comm.send_json_to({"action": "pause"})
+    answer = await comm.receive_json_from(timeout=5)
+    assert answer["type"] == "error" and "owner" in answer["message"]
     await comm.disconnect()
