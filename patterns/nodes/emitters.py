@@ -67,8 +67,8 @@ class Client(Node):
         # the same callable and reuses its answer path (LoadBalancer.accept).
         self.on_answer = self.answer
         # Set in `start`, once every edge is wired: the first edge's target
-        # when a call over it is just the target's accept (Link.call's own
-        # common case: no latency, an answer, nothing recorded).
+        # when a call over it is just the target's accept and its `msg.send`
+        # (Link.call's own common case: no latency, an answer).
         self.direct: Target | None = None
         self.direct_op = ""
 
@@ -76,12 +76,7 @@ class Client(Node):
         self.sim.emitters += 1
         if self.calls:
             first = self.calls[0]
-            if (
-                not first.latency
-                and not first.oneway
-                and not first.asynchronous
-                and first.log is None
-            ):
+            if not first.latency and not first.oneway and not first.asynchronous:
                 self.direct = first.target
                 self.direct_op = first.op
         self.schedule_next()
@@ -110,6 +105,8 @@ class Client(Node):
         sim.outstanding[rid] = req
         direct = self.direct
         if direct is not None:
+            if self.log is not None:
+                self.log.append(("msg.send", now, rid, self.id, direct.name, now + 0.0))
             direct.accept(req, self.on_answer, self.direct_op)
         else:
             self.calls[0].call(req, self.on_answer)

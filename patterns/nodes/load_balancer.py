@@ -98,8 +98,9 @@ class LoadBalancer(Node):
         self.names.append(target.name)
         link = Link(self.sim, self.id, target, edge)
         self.links.append(link)
-        # Without latency and unrecorded, a call is just the target's accept.
-        self.direct.append(link.latency == 0 and not link.oneway and self.log is None)
+        # Without latency, a call is just the target's accept (and its
+        # `msg.send`, when recording): Link.call's own common case.
+        self.direct.append(link.latency == 0 and not link.oneway and not link.asynchronous)
         self.inflight.append(0)
         self.picks.append(0)
         node_id = target.name.split("#")[0]
@@ -171,6 +172,11 @@ class LoadBalancer(Node):
             self.last_reply[i] = reply
         link = self.links[i]
         if self.direct[i]:
+            if self.log is not None:
+                now = self.kernel.now
+                self.log.append(
+                    ("msg.send", now, req.id, self.id, link.target.name, now + link.latency)
+                )
             link.target.accept(req, back, link.op)
         else:
             link.call(req, back)
