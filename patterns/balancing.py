@@ -148,7 +148,10 @@ class LeastConnections(Algorithm):
             # loaded at or after `start`, else from the beginning, found by
             # min and index in C rather than a Python loop; the same choice.
             low = min(inflight)
-            pos = inflight.index(low, start) if low in inflight[start:] else inflight.index(low)
+            try:
+                pos = inflight.index(low, start)
+            except ValueError:  # none at or after `start`: no slice copied to find out
+                pos = inflight.index(low)
             self.turn = pos + 1
             return pos
         best = cands[start]
