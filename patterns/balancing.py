@@ -60,10 +60,16 @@ class Pick:
 
 class Algorithm:
     name = ""
+    # Whether `explain` depends on nothing but the chosen index, the note,
+    # the candidates and their loads (not the session, nor state read when
+    # the event is built): then events.to_dicts keeps the reasons it wrote
+    # in `reasons` and reuses them for picks that look the same.
+    plain_reason = False
 
     def __init__(self, lb: LoadBalancer):
         self.lb = lb
         self.note: object = None
+        self.reasons: dict[tuple[object, ...], str] | None = {} if self.plain_reason else None
 
     def pick(self, cands: list[int], req: Request) -> int:
         raise NotImplementedError
@@ -127,6 +133,7 @@ class LeastConnections(Algorithm):
     """Fewest requests in flight; ties go round robin among the tied (NGINX least_conn)."""
 
     name = "least_connections"
+    plain_reason = True
 
     def __init__(self, lb: LoadBalancer):
         super().__init__(lb)
@@ -141,7 +148,10 @@ class LeastConnections(Algorithm):
             # loaded at or after `start`, else from the beginning, found by
             # min and index in C rather than a Python loop; the same choice.
             low = min(inflight)
-            pos = inflight.index(low, start) if low in inflight[start:] else inflight.index(low)
+            try:
+                pos = inflight.index(low, start)
+            except ValueError:  # none at or after `start`: no slice copied to find out
+                pos = inflight.index(low)
             self.turn = pos + 1
             return pos
         best = cands[start]
@@ -158,14 +168,18 @@ class LeastConnections(Algorithm):
         return best
 
     def explain(self, v: Pick) -> str:
-        mine = v.loads[v.cands.index(v.index)]
-        others = [n for c, n in zip(v.cands, v.loads, strict=True) if c != v.index]
-        if not others:
-            return f"least connections: {v.chosen} had {mine} in flight (the only target)"
+        loads = v.loads
+        k = v.cands.index(v.index)
+        mine = loads[k]
+        chosen = v.names[v.index]
+        if len(loads) == 1:
+            return f"least connections: {chosen} had {mine} in flight (the only target)"
+        # The loads of the other candidates: candidates are distinct indices.
+        others = loads[:k] + loads[k + 1 :]
         low, high = min(others), max(others)
         spread = f"{low}" if low == high else f"{low} to {high}"
         tie = " (tied, taken round robin)" if low == mine else ""
-        return f"least connections: {v.chosen} had {mine} in flight{tie}; the others had {spread}"
+        return f"least connections: {chosen} had {mine} in flight{tie}; the others had {spread}"
 
 
 class Sticky(Algorithm):
@@ -267,6 +281,7 @@ class PowerOfTwo(Algorithm):
     """Two distinct random targets; the one with fewer in flight (Envoy's least_request)."""
 
     name = "power_of_two"
+    plain_reason = True
 
     def pick(self, cands: list[int], req: Request) -> int:
         n = len(cands)
@@ -288,12 +303,13 @@ class PowerOfTwo(Algorithm):
     def explain(self, v: Pick) -> str:
         if v.note is None:
             return f"power of two: {v.chosen} is the only target"
-        load = dict(zip(v.cands, v.loads, strict=True))
         o = v.note
         assert isinstance(o, int)
+        # Candidates are distinct indices: each one's load sits at its position.
+        cands, loads = v.cands, v.loads
         return (
-            f"power of two: drew {v.chosen} ({load[v.index]} in flight) and "
-            f"{v.names[o]} ({load[o]} in flight); took the less busy"
+            f"power of two: drew {v.names[v.index]} ({loads[cands.index(v.index)]} in flight) "
+            f"and {v.names[o]} ({loads[cands.index(o)]} in flight); took the less busy"
         )
 
 

@@ -23,6 +23,8 @@ from typing import Any, TypedDict
 from patterns.balancing import Pick
 
 METRICS_INTERVAL_MS = 1000.0
+# How many `lb.pick` reasons a balancer's algorithm keeps for reuse (_lb_pick).
+REASONS_KEPT = 4096
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "msg.send": ("req", "from", "to", "arrive_t"),
@@ -99,8 +101,32 @@ def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
     # Logged by LoadBalancer.accept as (..., chosen, algorithm, candidate
     # indices, every target's load, chosen index, the algorithm's note).
     algorithm, cands, loads = r[6], r[7], r[8]
-    pick = Pick(algorithm, cands, [loads[c] for c in cands], r[9], r[4], r[10])
-    names = pick.names
+    names = algorithm.lb.names
+    if len(cands) == len(loads):
+        # Every target is a candidate (cands[j] == j), the common case: the
+        # logged copy of the loads is the candidates' loads, in order, and
+        # nothing else holds it. `names` may have grown since (targets added
+        # after the pick): the first len(loads) of them are those targets.
+        cand_loads = loads
+        candidates = [{"target": n, "load": x} for n, x in zip(names, loads, strict=False)]
+    else:
+        cand_loads = [loads[c] for c in cands]
+        candidates = [{"target": names[c], "load": loads[c]} for c in cands]
+    reasons = algorithm.reasons
+    if reasons is None:
+        reason = algorithm.explain(Pick(algorithm, cands, cand_loads, r[9], r[4], r[10]))
+    else:
+        # The same chosen index, note and loads of the same candidates give
+        # the same words: a balancer sees few such combinations.
+        # Every target a candidate: the loads' length says which they are.
+        key = (r[9], r[10], None if cand_loads is loads else tuple(cands), tuple(cand_loads))
+        reason = reasons.get(key)
+        if reason is None:
+            if len(reasons) >= REASONS_KEPT:
+                reasons.clear()
+            reason = reasons[key] = algorithm.explain(
+                Pick(algorithm, cands, cand_loads, r[9], r[4], r[10])
+            )
     return {
         "seq": seq,
         "t": r[1],
@@ -110,8 +136,8 @@ def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
         "session": r[4],
         "chosen": r[5],
         # Pick.candidates(), from the loads of every target as logged.
-        "candidates": [{"target": names[c], "load": loads[c]} for c in cands],
-        "reason": algorithm.explain(pick),
+        "candidates": candidates,
+        "reason": reason,
     }
 
 

@@ -59,6 +59,11 @@ class LoadBalancer(Node):
         self.fails: list[int] = []
         self.registered: list[bool] = []
         self.usable: list[bool] = []
+        # Per target, the last caller's reply and the answer path built for
+        # it: a caller that passes the same callable every time (a client's
+        # bound `on_answer`) gets the same path, not a new one per call.
+        self.last_reply: list[Reply | None] = []
+        self.last_back: list[Reply] = []
         self.live: list[int] = []
         self.local: list[int] = []
         self.downstream: list[tuple[Node, dict[str, Any]]] = []
@@ -93,8 +98,9 @@ class LoadBalancer(Node):
         self.names.append(target.name)
         link = Link(self.sim, self.id, target, edge)
         self.links.append(link)
-        # Without latency and unrecorded, a call is just the target's accept.
-        self.direct.append(link.latency == 0 and not link.oneway and self.log is None)
+        # Without latency, a call is just the target's accept (and its
+        # `msg.send`, when recording): Link.call's own common case.
+        self.direct.append(link.latency == 0 and not link.oneway and not link.asynchronous)
         self.inflight.append(0)
         self.picks.append(0)
         node_id = target.name.split("#")[0]
@@ -105,6 +111,8 @@ class LoadBalancer(Node):
         self.fails.append(0)
         self.registered.append(True)
         self.usable.append(True)
+        self.last_reply.append(None)
+        self.last_back.append(_never)  # used only once last_reply is set
         return i
 
     def recompute(self) -> None:
@@ -157,9 +165,18 @@ class LoadBalancer(Node):
         inflight[i] += 1
         self.picks[i] += 1
         self.in_flight += 1
-        back = _Pending(self, i, reply).back
+        if self.last_reply[i] is reply:
+            back = self.last_back[i]
+        else:
+            back = self.last_back[i] = _Pending(self, i, reply).back
+            self.last_reply[i] = reply
         link = self.links[i]
         if self.direct[i]:
+            if self.log is not None:
+                now = self.kernel.now
+                self.log.append(
+                    ("msg.send", now, req.id, self.id, link.target.name, now + link.latency)
+                )
             link.target.accept(req, back, link.op)
         else:
             link.call(req, back)
@@ -224,11 +241,17 @@ class LoadBalancer(Node):
         return {name: self.picks[i] for i, name in enumerate(self.names)}
 
 
+def _never(req: Request, outcome: int) -> None:
+    raise AssertionError("no call was passed to this target yet")
+
+
 class _Pending:
     """A call the balancer passed to target `i`; its answer goes back to the caller.
 
     A small object rather than a closure: a closure over the balancer, the
     target and the reply would build a cell per captured name for every call.
+    It holds no state of its own call, so the balancer reuses it for the next
+    call to the same target with the same reply.
     """
 
     __slots__ = ("lb", "i", "reply")
