@@ -150,9 +150,13 @@ async def test_it_answers_a_bad_control_with_an_error_naming_the_field():
     await comm.disconnect()
 
 
-async def test_it_stops_obeying_a_token_revoked_while_the_socket_is_open():
+async def test_it_stops_obeying_a_token_revoked_while_the_socket_is_open(monkeypatch):
     """Revoking the owner's token takes effect at once: its open socket can no longer control."""
+    from playground import consumers
     from playground.models import ApiToken
+
+    # Streams re-check access every ACCESS_RECHECK_SECONDS (jittered); make it every resync.
+    monkeypatch.setattr(consumers, "ACCESS_RECHECK_SECONDS", 0.0)
 
     world = await database_sync_to_async(make_world)()
     comm, connected, _ = await connect(world["run"].pk, world["owner_key"])
