@@ -260,8 +260,8 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def cli_events(document: dict, seed: int, tmp: Path) -> list[dict]:
-    """The event stream of `python -m patterns run FILE --events` for the same document and seed."""
+def cli_events_text(document: dict, seed: int, tmp: Path) -> bytes:
+    """The bytes `python -m patterns run FILE --events` writes for the same document and seed."""
     import json
 
     src, out = tmp / "doc.json", tmp / "events.jsonl"
@@ -282,7 +282,15 @@ def cli_events(document: dict, seed: int, tmp: Path) -> list[dict]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    return out.read_bytes()
+
+
+def cli_events(document: dict, seed: int, tmp: Path) -> list[dict]:
+    """The event stream of `python -m patterns run FILE --events` for the same document and seed."""
+    import json
+
+    text = cli_events_text(document, seed, tmp).decode()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 class Viewer:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from playground import runner
 from playground.models import EventBatch, Run, Topology
 from tests.conftest import SMALL_DOCUMENT
+from tests.playground.conftest import cli_events_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,27 +44,6 @@ def _body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
-def _cli_events(tmp_path: Path, seed: int) -> bytes:
-    src, out = tmp_path / "doc.json", tmp_path / "events.jsonl"
-    src.write_text(json.dumps(SMALL_DOCUMENT))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "patterns",
-            "run",
-            str(src),
-            "--seed",
-            str(seed),
-            "--events",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return out.read_bytes()
-
-
 def test_it_exports_events_byte_identical_to_the_cli(owner, owner_api, tmp_path):
     """events.jsonl of a finished run equals `python -m patterns run --events` byte for byte."""
     run = _finished_run(owner, seed=11)
@@ -79,7 +56,7 @@ def test_it_exports_events_byte_identical_to_the_cli(owner, owner_api, tmp_path)
         in (response["Content-Disposition"])
     )
     body = _body(response)
-    assert body == _cli_events(tmp_path, seed=11)
+    assert body == cli_events_text(SMALL_DOCUMENT, 11, tmp_path)
     assert body.count(b"\n") == run.event_count > 100
 
 
