@@ -29,7 +29,7 @@ class Request:
 
     __slots__ = (
         "id", "origin", "t0", "session", "key", "n", "done", "sync",
-        "branches", "step", "root", "tag", "emitting",
+        "branches", "step", "parent", "tag", "emitting",
     )
 
     def __init__(self, rid: int, origin: str, t0: float, session: str, key: int, sync: bool):
@@ -44,19 +44,27 @@ class Request:
         self.branches = 1  # pipe branches of an item still going
         self.step = 0  # which of its origin's outgoing edges it is on
         # A copy of an item down a pipe or through a topic (`fork`) points at
-        # the item it came from; `tag` names the copy's path, so a copy that a
-        # redelivery makes again has the same tag (a duplicate, to a sink).
-        self.root = self
+        # the item it came from (`root`); `tag` names the copy's path, so a
+        # copy that a redelivery makes again has the same tag (a duplicate, to
+        # a sink). None for the item itself, not a pointer to itself: such a
+        # cycle would leave every request to the cyclic garbage collector
+        # instead of freeing it the moment the run is done with it.
+        self.parent: Request | None = None
         self.tag = ""
         # Whether the request's own branch (its emission, one of `branches`)
         # is still open: it ends when its origin has sent everything
         # (`Simulation.emission_end`), or with the request's outcome.
         self.emitting = True
 
+    @property
+    def root(self) -> Request:
+        """The item this request is a copy of, or the request itself."""
+        return self.parent or self
+
     def fork(self, tag: str, key: int) -> Request:
         """A copy of this item sent down an asynchronous edge; its branch counts on the root."""
         copy = Request(self.id, self.origin, self.t0, self.session, key, False)
-        copy.root = self.root
+        copy.parent = self.parent or self
         copy.tag = tag
         copy.branches = 0
         copy.emitting = False

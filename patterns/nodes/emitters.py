@@ -238,7 +238,7 @@ class Sink(Node):
             self.completed_since += 1
             if self.log is not None:
                 self.log.append(("node.finish", now, req.id, self.id, self.id))
-        if req.root is not req and not req.done and not req.branches:
+        if req.parent is not None and not req.done and not req.branches:
             # An item's copy ends its branch on arrival, even when a service
             # called the sink and answers its own sender later; unless a
             # broker holds the copy until its consumer acknowledges it.
