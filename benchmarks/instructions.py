@@ -1,0 +1,96 @@
+"""Instructions per request of each model, counted by callgrind: a figure the machine's load cannot skew.
+
+Timings on a shared 2-core machine move by 10-30% from run to run; an
+instruction count does not move at all for the same interpreter and inputs.
+Each model runs under `valgrind --tool=callgrind` for N and 2N requests, and
+the difference divided by N is its cost per request (start-up cancels out).
+Instructions are not time (cache misses and branch mispredictions are not in
+them), so this complements benchmarks/engine.py rather than replacing it: use
+it to tell whether a change to the engine made the per-request path shorter.
+
+    .venv/bin/python benchmarks/instructions.py [--requests N] [--algorithm A]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MODELS = ("simpy", "bare", "obligations", "off", "tuples")
+LABELS = {
+    "simpy": "simpy 4.1.2",
+    "bare": "bare heap loop",
+    "obligations": "+ obligations",
+    "off": "ours, no record",
+    "tuples": "ours, rec tuples",
+}
+
+
+def run_model(model: str, algorithm: str, requests: int) -> None:
+    """Run one model once (called in the child process under callgrind)."""
+    sys.path.insert(0, str(HERE))
+    import engine as bench
+
+    if model == "simpy":
+        bench.simpy_model(algorithm, requests)
+    elif model == "bare":
+        bench.bare_loop(algorithm, requests)
+    elif model == "obligations":
+        bench.obligations_loop(algorithm, requests)
+    else:
+        bench.ours(algorithm, requests, model)
+
+
+def count(model: str, algorithm: str, requests: int) -> int:
+    """Instructions of a whole child process running `model` for `requests`."""
+    out = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            "--child",
+            model,
+            "--algorithm",
+            algorithm,
+            "--requests",
+            str(requests),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        raise RuntimeError(f"callgrind printed no count:\n{out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--algorithm", default="least_connections")
+    parser.add_argument("--child", choices=MODELS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_model(args.child, args.algorithm, args.requests)
+        return
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    n = args.requests
+    print(f"{args.algorithm}, instructions per request ({n} and {2 * n} requests, callgrind)")
+    base = None
+    for model in MODELS:
+        per = (count(model, args.algorithm, 2 * n) - count(model, args.algorithm, n)) / n
+        base = base or per
+        print(f"{LABELS[model]:<18} {per:>10,.0f} {base / per:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
