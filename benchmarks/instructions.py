@@ -1,4 +1,4 @@
-"""Instructions per request of each model, counted by callgrind: a figure the machine's load cannot skew.
+"""Instructions per request of each model, counted by callgrind: figures load cannot skew.
 
 Timings on a shared 2-core machine move by 10-30% from run to run; an
 instruction count does not move at all for the same interpreter and inputs.
