@@ -358,32 +358,36 @@ def main() -> None:
     args = parser.parse_args()
     n = args.requests
 
-    def best(run: Any, *a: Any) -> tuple[float, float]:
-        results = [run(*a) for _ in range(args.repeat)]
-        return min(results)
-
     print(
-        f"{n} requests per run, best of {args.repeat}; 8 servers "
+        f"{n} requests per run, best of {args.repeat}, runs interleaved; 8 servers "
         f"(4 at {FAST_MS:g} ms, 4 at {SLOW_MS:g} ms), {RATE:g} req/s"
     )
     print(f"{'algorithm':<18} {'engine':<16} {'req/s':>10} {'mean ms':>9} {'vs SimPy':>9}")
     for algorithm in args.algorithms.split(","):
-        base = None
+        # (label, function, extra argument) of every model measured for this algorithm.
+        models: list[tuple[str, Any, tuple[Any, ...]]] = []
         if not args.only_ours:
-            t, mean = best(simpy_model, algorithm, n)
-            base = n / t
-            print(f"{algorithm:<18} {'simpy 4.1.2':<16} {base:>10,.0f} {mean:>9.2f} {'1.00x':>9}")
-        if algorithm == "least_connections" and base:
-            for loop, label in ((bare_loop, "bare heap loop"), (obligations_loop, "+ obligations")):
-                t, mean = best(loop, algorithm, n)
-                rate = n / t
-                ratio = f"{rate / base:.2f}x"
-                print(f"{algorithm:<18} {label:<16} {rate:>10,.0f} {mean:>9.2f} {ratio:>9}")
+            models.append(("simpy 4.1.2", simpy_model, ()))
+            if algorithm == "least_connections":
+                models.append(("bare heap loop", bare_loop, ()))
+                models.append(("+ obligations", obligations_loop, ()))
         for recording in ("off",) if args.no_recording_only else RECORDING:
-            t, mean = best(ours, algorithm, n, recording)
-            rate = n / t
-            ratio = f"{rate / base:.2f}x" if base else "-"
             label = f"ours, rec {recording}" if recording != "off" else "ours, no record"
+            models.append((label, ours, (recording,)))
+        # Round after round of every model, not all runs of one model then the
+        # next: on a shared machine a busy spell then slows every model alike,
+        # and the fastest of each still comes from comparable moments.
+        results: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in models}
+        for _ in range(args.repeat):
+            for label, run, extra in models:
+                results[label].append(run(algorithm, n, *extra))
+        base = None
+        for label, _, _ in models:
+            t, mean = min(results[label])
+            rate = n / t
+            if label.startswith("simpy"):
+                base = rate
+            ratio = f"{rate / base:.2f}x" if base else "-"
             print(f"{algorithm:<18} {label:<16} {rate:>10,.0f} {mean:>9.2f} {ratio:>9}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MB")
