@@ -13,7 +13,7 @@ def test_it_leaves_no_garbage_cycles_behind_a_run(slug: str) -> None:
 
     A request, job or message in a reference cycle stays in memory until a
     collection: a run of millions would lean on the collector for every one
-    (requests pointed at themselves once: 1,965 such objects in 2,000 requests).
+    (requests pointed at themselves once: 1,965 such objects in a run of about 2,000).
     """
     sim = Simulation(scenarios.get(slug).document, record=False)  # loading may leave some
     gc.collect()
