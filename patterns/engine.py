@@ -88,8 +88,12 @@ class Simulation:
 
         Its own branch ends with it (a synchronous request's, whose copies do
         not wait for it); copies still open keep it in `lingering` until
-        their branches end.
+        their branches end. The first outcome stands: a later one (an answer
+        that arrives after a failed copy or the give-up closed the request) is
+        ignored, so a caller may pass its answers straight here (Client.start).
         """
+        if req.done:
+            return
         req.done = True
         del self.outstanding[req.id]
         if req.emitting:
