@@ -65,11 +65,10 @@ class LoadBalancer(Node):
         self.last_reply: list[Reply | None] = []
         self.last_back: list[Reply] = []
         self.live: list[int] = []
+        self.cands: list[int] = []
         self.local: list[int] = []
         self.downstream: list[tuple[Node, dict[str, Any]]] = []
-        self.in_flight = 0
         self.done_at_snapshot = 0
-        self.processed = 0
         self.failed = 0
 
     def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
@@ -120,6 +119,9 @@ class LoadBalancer(Node):
         self.usable = [self.registered[i] and self.healthy[i] for i in range(n)]
         self.live = [i for i in range(n) if self.usable[i]]
         self.local = [i for i in self.live if self.all_targets[i].zone == self.zone]
+        # What a pick chooses from: the balancer's own zone while any target
+        # there is usable (zone_aware), else every usable target.
+        self.cands = self.local if self.zone_aware and self.local else self.live
         self.algorithm.changed()
 
     def start(self) -> None:
@@ -136,18 +138,19 @@ class LoadBalancer(Node):
         if self.down:
             self.fail(req, reply, "balancer is down")
             return
-        cands = self.local if self.zone_aware and self.local else self.live
+        cands = self.cands
         if not cands:
             self.fail(req, reply, "no healthy target")
             return
         algorithm = self.algorithm
         i = algorithm.pick(cands, req)
         inflight = self.inflight
-        if self.log is not None:
+        log = self.log
+        if log is not None:
             # Every target's load as it is now, copied in one go (`cands` is
             # never mutated, only replaced); the candidates, their loads and
             # the reason are built later, per batch (events.to_dicts).
-            self.log.append(
+            log.append(
                 (
                     "lb.pick",
                     self.kernel.now,
@@ -164,7 +167,6 @@ class LoadBalancer(Node):
             )
         inflight[i] += 1
         self.picks[i] += 1
-        self.in_flight += 1
         if self.last_reply[i] is reply:
             back = self.last_back[i]
         else:
@@ -172,9 +174,9 @@ class LoadBalancer(Node):
             self.last_reply[i] = reply
         link = self.links[i]
         if self.direct[i]:
-            if self.log is not None:
+            if log is not None:
                 now = self.kernel.now
-                self.log.append(
+                log.append(
                     ("msg.send", now, req.id, self.id, link.target.name, now + link.latency)
                 )
             link.target.accept(req, back, link.op)
@@ -226,9 +228,22 @@ class LoadBalancer(Node):
             if self.log is not None and not self.down:
                 self.log.append(("instance.up", self.kernel.now, self.id, reason))
 
+    @property
+    def in_flight(self) -> int:
+        return sum(self.inflight)
+
+    @property
+    def processed(self) -> int:
+        """Calls answered: every pick is in flight until its answer comes back.
+
+        Derived, not counted per request: the request path keeps only the
+        per-target counts it needs to pick."""
+        return sum(self.picks) - sum(self.inflight)
+
     def snapshot(self) -> dict[str, Any]:
-        done = self.processed - self.done_at_snapshot
-        self.done_at_snapshot = self.processed
+        processed = self.processed
+        done = processed - self.done_at_snapshot
+        self.done_at_snapshot = processed
         return {
             **flow_metrics(self.in_flight, done, up=not self.down),
             "targets_healthy": len(self.live),
@@ -264,6 +279,4 @@ class _Pending:
     def back(self, req: Request, outcome: int) -> None:
         lb = self.lb
         lb.inflight[self.i] -= 1
-        lb.in_flight -= 1
-        lb.processed += 1
         self.reply(req, outcome)
