@@ -295,20 +295,11 @@ def obligations_loop(algorithm: str, requests: int) -> tuple[float, float]:
             inflight[i] += 1
             picks[i] += 1
             job = [req, 0]  # the request and the instance's epoch
-            if busy[i]:
-                queues[i].append(job)
-            else:
-                area[i] += busy[i] * (now - last[i])
-                last[i] = now
-                busy[i] = 1
-                n = req.n = req.n + 1
-                z = (req.key ^ salts[pool[i]]) + n * 0x9E3779B97F4A7C15 & M64
-                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
-                z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
-                u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
-                push(heap, (now - means[i] * log(1.0 - u), 1, next(seq), i, job))
             if emitted < requests:
                 push(heap, (now - log(1.0 - rand()) * gap, 1, next(seq), 0, None))
+            if busy[i]:
+                queues[i].append(job)
+                continue
         else:  # an instance finished a job
             req = job[0]
             processed[i] += 1
@@ -322,18 +313,20 @@ def obligations_loop(algorithm: str, requests: int) -> tuple[float, float]:
             pending.append(now - req.t0)
             if len(pending) >= 1024:
                 latency.fold()
-            if queues[i]:
-                job = queues[i].pop(0)
-                req = job[0]
-                area[i] += busy[i] * (now - last[i])
-                last[i] = now
-                busy[i] = 1
-                n = req.n = req.n + 1
-                z = (req.key ^ salts[pool[i]]) + n * 0x9E3779B97F4A7C15 & M64
-                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
-                z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
-                u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
-                push(heap, (now - means[i] * log(1.0 - u), 1, next(seq), i, job))
+            if not queues[i]:
+                continue
+            job = queues[i].pop(0)
+        # Instance i takes `job` (just arrived, or next in its queue).
+        req = job[0]
+        area[i] += busy[i] * (now - last[i])
+        last[i] = now
+        busy[i] = 1
+        n = req.n = req.n + 1
+        z = (req.key ^ salts[pool[i]]) + n * 0x9E3779B97F4A7C15 & M64
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
+        u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
+        push(heap, (now - means[i] * log(1.0 - u), 1, next(seq), i, job))
     summary = latency.summary()
     assert counts[0] == requests and not outstanding
     return time.process_time() - start, summary["mean"]
