@@ -148,8 +148,8 @@ class Simulation:
 
     def branch_answered(self, req: Request, outcome: int) -> None:
         """A branch of an item ends with an answer: a failure fails the item if it is still open."""
-        if outcome != 0 and not req.root.done:
-            self.close(req.root, outcome)
+        if outcome != 0:
+            self.close(req.root, outcome)  # unless already closed: the first outcome stands
         self.branch_end(req)
 
     def emitter_done(self) -> None:

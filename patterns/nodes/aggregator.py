@@ -316,8 +316,8 @@ class Aggregator(Node):
     def answer(self, gather: Gather, outcome: int) -> None:
         if gather.reply is not None:
             gather.reply(gather.req, outcome)
-        elif outcome != OK and not gather.req.root.done:
-            self.sim.close(gather.req.root, outcome)
+        elif outcome != OK:
+            self.sim.close(gather.req.root, outcome)  # the first outcome stands
 
     # -- statistics ----------------------------------------------------------
     def gather_counts(self) -> dict[str, int]:

@@ -64,7 +64,7 @@ class Request:
     def fork(self, tag: str, key: int) -> Request:
         """A copy of this item sent down an asynchronous edge; its branch counts on the root."""
         copy = Request(self.id, self.origin, self.t0, self.session, key, False)
-        copy.parent = self.parent or self
+        copy.parent = self.root
         copy.tag = tag
         copy.branches = 0
         copy.emitting = False
