@@ -12,7 +12,16 @@ RSS. Recording on is shown three ways, so each figure says what it
 includes: "tuples" runs the engine with recording on and drops the compact
 tuples it logs (the engine's own hot-path cost); "dicts" also turns them
 into event dicts per simulated second (`Simulation.advance`, what the web
-runner stores); "json" also serialises each batch with `json.dumps`.
+runner stores); "stored" turns them into their stored form instead, the
+compact JSON text of each event (`Simulation.advance_json`, what
+`python -m patterns run --events` writes and exports give back).
+
+Our engine runs in both builds (docs/engine-builds.md), side by side: each
+of its runs is a child process of this one, with `PATTERNS_PURE=1` for the
+pure-Python build and without it for the compiled one (which `make setup`
+must have built). The child times its run alone, not its start-up. SimPy
+and the two loops run in this process, on pure Python (the histogram they
+share with us is the pure one, as in every earlier figure).
 
 For least connections it also times two flat loops of the same model (no
 engine, arrivals drawn one at a time as SimPy's generator does): the bare
@@ -22,26 +31,30 @@ the ceiling of any engine that keeps them.
 Times are CPU time of this process (`time.process_time`), so that other
 work on a shared machine does not skew one engine against the other.
 
-    .venv/bin/python benchmarks/engine.py [--requests N] [--repeat R]
-    # 10 million requests in flat memory:
+    .venv/bin/python benchmarks/engine.py [--requests N] [--repeat R] [--builds pure,compiled]
+    # 10 million requests in flat memory (each child's peak RSS is printed):
     .venv/bin/python benchmarks/engine.py --requests 10000000 --repeat 1 --only-ours \
         --algorithms least_connections --no-recording-only
+    # Whole processes: the model as a topology file for `python -m patterns run`,
+    # and the same model in SimPy as a process of its own.
+    .venv/bin/python benchmarks/engine.py --write-model /tmp/model.json --requests 300000
+    .venv/bin/python benchmarks/engine.py --simpy-process --requests 300000
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from patterns import Simulation  # noqa: E402
 
 RATE = 320.0  # requests per second
 FAST_MS, SLOW_MS = 10.0, 20.0
@@ -68,10 +81,14 @@ def document(algorithm: str, requests: int) -> dict[str, Any]:
     }
 
 
-RECORDING = ("off", "tuples", "dicts", "json")
+RECORDING = ("off", "tuples", "dicts", "stored")
+BUILDS = ("pure", "compiled")
 
 
 def ours(algorithm: str, requests: int, recording: str) -> tuple[float, float]:
+    """Our engine, in whichever build this process loaded (see `in_child`)."""
+    from patterns import Simulation
+
     sim = Simulation(document(algorithm, requests), record=recording != "off")
     start = time.process_time()
     if recording == "tuples":
@@ -83,11 +100,13 @@ def ours(algorithm: str, requests: int, recording: str) -> tuple[float, float]:
             kernel.run(kernel.now + 1000.0)
             log.clear()
         summary = sim.summary()
-    elif recording in ("dicts", "json"):
+    elif recording == "dicts":
         while not sim.done:
-            batch = sim.advance(sim.now + 1000.0)
-            if recording == "json":
-                json.dumps(batch, separators=(",", ":"))
+            sim.advance(sim.now + 1000.0)
+        summary = sim.summary()
+    elif recording == "stored":
+        while not sim.done:
+            "".join(text + "\n" for text in sim.advance_json(sim.now + 1000.0))
         summary = sim.summary()
     else:
         summary = sim.run()
@@ -96,10 +115,57 @@ def ours(algorithm: str, requests: int, recording: str) -> tuple[float, float]:
     return elapsed, summary["latency_ms"]["mean"]
 
 
+def build_env(build: str) -> dict[str, str]:
+    """The environment of a child process that runs `build` of our engine."""
+    env = {k: v for k, v in os.environ.items() if k != "PATTERNS_PURE"}
+    if build == "pure":
+        env["PATTERNS_PURE"] = "1"
+    return env
+
+
+def check_build(build: str) -> None:
+    """Stop unless this process runs `build` of our engine (a stale build runs pure)."""
+    import patterns
+
+    if patterns.BUILD != build:
+        sys.exit(f"asked for the {build} build, but this runs {patterns.BUILD_NOTE}")
+
+
+def in_child(build: str, algorithm: str, requests: int, recording: str) -> tuple[float, float]:
+    """`ours` in a child process that loads `build` of the engine."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", build, algorithm, str(requests), recording],
+        env=build_env(build),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.exit(done.stderr.strip() or f"the {build} child failed")
+    elapsed, mean, peak = json.loads(done.stdout)
+    PEAKS[build] = max(PEAKS.get(build, 0.0), peak)
+    return elapsed, mean
+
+
+PEAKS: dict[str, float] = {}  # each build's largest child peak RSS, in MB
+
+
+def histogram() -> Any:
+    """patterns.stats.Histogram, loaded alone: importing `patterns` would load the whole
+    engine, start-up a SimPy process (`--simpy-process`) should not pay."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "patterns" / "stats.py"
+    spec = importlib.util.spec_from_file_location("_bench_stats", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Histogram
+
+
 def simpy_model(algorithm: str, requests: int) -> tuple[float, float]:
     import simpy
 
-    from patterns.stats import Histogram
+    Histogram = histogram()
 
     env = simpy.Environment()
     rng = random.Random(7)
@@ -332,6 +398,13 @@ def obligations_loop(algorithm: str, requests: int) -> tuple[float, float]:
     return time.process_time() - start, summary["mean"]
 
 
+def simpy_process(requests: int) -> None:
+    """The SimPy model as a whole process (least connections), printing its summary as
+    JSON, as `python -m patterns run --json` does: the yardstick of whole-process runs."""
+    elapsed, mean = simpy_model("least_connections", requests)
+    print(json.dumps({"requests": requests, "latency_ms": {"mean": mean}, "cpu_s": elapsed}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200_000)
@@ -343,30 +416,59 @@ def main() -> None:
         help="runs of each measurement; the fastest counts (the machine is shared)",
     )
     parser.add_argument("--algorithms", default=",".join(ALGORITHMS), help="comma-separated")
+    parser.add_argument("--builds", default=",".join(BUILDS), help="our builds, comma-separated")
+    parser.add_argument(
+        "--recording", default=",".join(RECORDING), help="our recording modes, comma-separated"
+    )
     parser.add_argument(
         "--no-recording-only",
         action="store_true",
         help="skip the recording runs (for the memory run)",
     )
+    parser.add_argument("--write-model", metavar="PATH", help="write the model's topology file")
+    parser.add_argument("--simpy-process", action="store_true", help="run SimPy as a process")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.requests
+    if args.child:
+        build, algorithm, requests, recording = args.child
+        check_build(build)
+        elapsed, mean = ours(algorithm, int(requests), recording)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps([elapsed, mean, peak]))
+        return
+    # SimPy and the loops use our histogram: the pure one, as in every earlier figure.
+    os.environ["PATTERNS_PURE"] = "1"
+    if args.write_model:
+        # One algorithm: the one asked for, else least connections.
+        algorithm = "least_connections" if "," in args.algorithms else args.algorithms
+        Path(args.write_model).write_text(json.dumps(document(algorithm, n)))
+        return
+    if args.simpy_process:
+        simpy_process(n)
+        return
 
+    builds = args.builds.split(",")
+    recordings = ["off"] if args.no_recording_only else args.recording.split(",")
     print(
         f"{n} requests per run, best of {args.repeat}, runs interleaved; 8 servers "
         f"(4 at {FAST_MS:g} ms, 4 at {SLOW_MS:g} ms), {RATE:g} req/s"
     )
-    print(f"{'algorithm':<18} {'engine':<16} {'req/s':>10} {'mean ms':>9} {'vs SimPy':>9}")
+    print(f"{'algorithm':<18} {'engine':<22} {'req/s':>10} {'mean ms':>9} {'vs SimPy':>9}")
     for algorithm in args.algorithms.split(","):
-        # (label, function, extra argument) of every model measured for this algorithm.
+        # (label, function, extra arguments) of every model measured for this algorithm.
         models: list[tuple[str, Any, tuple[Any, ...]]] = []
         if not args.only_ours:
             models.append(("simpy 4.1.2", simpy_model, ()))
             if algorithm == "least_connections":
                 models.append(("bare heap loop", bare_loop, ()))
                 models.append(("+ obligations", obligations_loop, ()))
-        for recording in ("off",) if args.no_recording_only else RECORDING:
-            label = f"ours, rec {recording}" if recording != "off" else "ours, no record"
-            models.append((label, ours, (recording,)))
+        for build in builds:
+            for recording in recordings:
+                label = f"ours {build}, {recording}"
+                models.append(
+                    (label, lambda a, r, b=build, rec=recording: in_child(b, a, r, rec), ())
+                )
         # Round after round of every model, not all runs of one model then the
         # next: on a shared machine a busy spell then slows every model alike,
         # and the fastest of each still comes from comparable moments.
@@ -381,9 +483,12 @@ def main() -> None:
             if label.startswith("simpy"):
                 base = rate
             ratio = f"{rate / base:.2f}x" if base else "-"
-            print(f"{algorithm:<18} {label:<16} {rate:>10,.0f} {mean:>9.2f} {ratio:>9}")
+            print(f"{algorithm:<18} {label:<22} {rate:>10,.0f} {mean:>9.2f} {ratio:>9}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:.0f} MB")
+    print(
+        f"peak RSS: this process {peak:.0f} MB; "
+        + ", ".join(f"{build} children {mb:.0f} MB" for build, mb in PEAKS.items())
+    )
 
 
 if __name__ == "__main__":

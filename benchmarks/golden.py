@@ -8,6 +8,10 @@ only for speed must leave every hash as it was.
 
     .venv/bin/python benchmarks/golden.py /tmp/golden.json          # save
     .venv/bin/python benchmarks/golden.py /tmp/golden.json check    # compare
+
+It runs whichever build `patterns` uses (patterns/build.py), and says which:
+save with PATTERNS_PURE=1 and check without it to compare the compiled build
+with pure Python (tests/patterns/test_builds.py does, in CI).
 """
 
 from __future__ import annotations
@@ -25,11 +29,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import engine as bench  # noqa: E402
 
-from patterns import Simulation, scenarios  # noqa: E402
+from patterns import BUILD_NOTE, Simulation, scenarios  # noqa: E402
 
 
 def run(doc: dict[str, Any], seed: int | None, record: bool = True) -> tuple[str, str]:
-    """(hash of the event stream as JSON lines, hash of the summary)."""
+    """(hash of the event stream as JSON lines, hash of the summary).
+
+    The stream is written twice, from a run each: from the event dicts, and
+    straight from the logged tuples (`advance_json`); where the two differ,
+    both hashes are given, which no saved hash matches.
+    """
     sim = Simulation(doc, seed=seed, record=record)
     h = hashlib.sha256()
     while not sim.done:
@@ -38,7 +47,15 @@ def run(doc: dict[str, Any], seed: int | None, record: bool = True) -> tuple[str
     for e in sim.advance(sim.now):
         h.update((json.dumps(e, separators=(",", ":")) + "\n").encode())
     summary = json.dumps(sim.run(), sort_keys=True).encode()
-    return h.hexdigest()[:16], hashlib.sha256(summary).hexdigest()[:16]
+    texts = Simulation(doc, seed=seed, record=record)
+    j = hashlib.sha256()
+    while not texts.done:
+        j.update("".join(t + "\n" for t in texts.advance_json(texts.now + 1000.0)).encode())
+    j.update("".join(t + "\n" for t in texts.advance_json(texts.now)).encode())
+    stream = h.hexdigest()[:16]
+    if j.hexdigest()[:16] != stream:
+        stream += " json " + j.hexdigest()[:16]
+    return stream, hashlib.sha256(summary).hexdigest()[:16]
 
 
 def docs() -> Iterator[tuple[str, dict[str, Any], int | None]]:
@@ -50,23 +67,38 @@ def docs() -> Iterator[tuple[str, dict[str, Any], int | None]]:
     for alg in ("round_robin", "least_connections", "power_of_two"):
         yield f"bench-{alg}", bench.document(alg, 4000), None
     crash = {"at_ms": 5000, "kind": "crash", "node": "api", "instance": 1, "for_ms": 4000}
-    yield "sticky-crash", balanced(
-        "sticky", [("api", 4, exp(20))], rate=150, duration_ms=20000, latency_ms=2, faults=[crash]
-    ), 3
+    yield (
+        "sticky-crash",
+        balanced(
+            "sticky",
+            [("api", 4, exp(20))],
+            rate=150,
+            duration_ms=20000,
+            latency_ms=2,
+            faults=[crash],
+        ),
+        3,
+    )
     slow = {"at_ms": 3000, "kind": "slow", "node": "b", "factor": 3, "for_ms": 5000}
-    yield "wrr-slow", balanced(
-        "weighted_round_robin",
-        [("a", 2, exp(10)), ("b", 3, exp(25))],
-        rate=120,
-        duration_ms=15000,
-        lb={"weights": {"a": 3, "b#1": 2}},
-        faults=[slow],
-        failure_rate=0.05,
-        queue_limit=5,
-    ), 4
-    yield "chash", balanced(
-        "consistent_hash", [("a", 5, exp(8))], rate=200, duration_ms=10000, latency_ms=1
-    ), 2
+    yield (
+        "wrr-slow",
+        balanced(
+            "weighted_round_robin",
+            [("a", 2, exp(10)), ("b", 3, exp(25))],
+            rate=120,
+            duration_ms=15000,
+            lb={"weights": {"a": 3, "b#1": 2}},
+            faults=[slow],
+            failure_rate=0.05,
+            queue_limit=5,
+        ),
+        4,
+    )
+    yield (
+        "chash",
+        balanced("consistent_hash", [("a", 5, exp(8))], rate=200, duration_ms=10000, latency_ms=1),
+        2,
+    )
     yield "random", balanced("random", [("a", 3, exp(8))], rate=200, duration_ms=10000), 2
 
 
@@ -81,9 +113,11 @@ def main() -> None:
         for k in bad:
             print("DIFF", k, want.get(k), out[k])
         print("ok" if not bad else f"{len(bad)} differ", f"({len(out)} runs)")
+        print(f"the engine: {BUILD_NOTE}")
         sys.exit(1 if bad else 0)
     path.write_text(json.dumps(out, indent=1))
     print(len(out), "runs saved")
+    print(f"the engine: {BUILD_NOTE}")
 
 
 if __name__ == "__main__":

@@ -8,13 +8,17 @@ Instructions are not time (cache misses and branch mispredictions are not in
 them), so this complements benchmarks/engine.py rather than replacing it: use
 it to tell whether a change to the engine made the per-request path shorter.
 
-    .venv/bin/python benchmarks/instructions.py [--requests N] [--algorithm A]
+Our engine is counted in both builds (docs/engine-builds.md), each with
+recording off, with its events logged as tuples, and with them written in
+their stored form (compact JSON, `Simulation.advance_json`); SimPy and the
+loops run on pure Python, as in benchmarks/engine.py.
+
+    .venv/bin/python benchmarks/instructions.py [--requests N] [--algorithm A] [--models M,...]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -22,13 +26,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODELS = ("simpy", "bare", "obligations", "off", "tuples")
+sys.path.insert(0, str(HERE))
+
+from engine import build_env  # noqa: E402
+
+OURS = tuple(f"{b}:{r}" for b in ("pure", "compiled") for r in ("off", "tuples", "stored"))
+MODELS = ("simpy", "bare", "obligations", *OURS)
 LABELS = {
     "simpy": "simpy 4.1.2",
     "bare": "bare heap loop",
     "obligations": "+ obligations",
-    "off": "ours, no record",
-    "tuples": "ours, rec tuples",
+    **{m: "ours " + m.replace(":", ", ") for m in OURS},
 }
 
 
@@ -44,7 +52,9 @@ def run_model(model: str, algorithm: str, requests: int) -> None:
     elif model == "obligations":
         bench.obligations_loop(algorithm, requests)
     else:
-        bench.ours(algorithm, requests, model)
+        build, recording = model.split(":")
+        bench.check_build(build)
+        bench.ours(algorithm, requests, recording)
 
 
 def count(model: str, algorithm: str, requests: int) -> int:
@@ -68,7 +78,8 @@ def count(model: str, algorithm: str, requests: int) -> int:
         check=True,
         # String hashing is randomised per process, which moves dict and set
         # layouts and so the count by a few hundred instructions a request.
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        # Our compiled build runs without PATTERNS_PURE; everything else with it.
+        env={**build_env(model.split(":")[0]), "PYTHONHASHSEED": "0"},
     )
     found = re.search(r"Collected : (\d+)", out.stderr)
     if found is None:
@@ -80,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--algorithm", default="least_connections")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated")
     parser.add_argument("--child", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -90,10 +102,10 @@ def main() -> None:
     n = args.requests
     print(f"{args.algorithm}, instructions per request ({n} and {2 * n} requests, callgrind)")
     base = None
-    for model in MODELS:
+    for model in args.models.split(","):
         per = (count(model, args.algorithm, 2 * n) - count(model, args.algorithm, n)) / n
         base = base or per
-        print(f"{LABELS[model]:<18} {per:>10,.0f} {base / per:>8.2f}x")
+        print(f"{LABELS[model]:<24} {per:>10,.0f} {base / per:>8.2f}x")
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def main() -> None:
         from django.contrib.auth import get_user_model
 
         from playground.models import ApiToken, Run, Topology
-        from playground.tasks import execute_run
+        from playground.runs.tasks import execute_run
 
         user = get_user_model().objects.create_user("bench")
         _, key = ApiToken.issue(user)

@@ -11,7 +11,7 @@ the pick, so recording costs little on the hot path.
 from __future__ import annotations
 
 from bisect import bisect
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from patterns.distributions import stable_hash
 
@@ -59,7 +59,7 @@ class Pick:
 
 
 class Algorithm:
-    name = ""
+    name: ClassVar[str] = ""  # ClassVar: ALGORITHMS reads it through the class
     # Whether `explain` depends on nothing but the chosen index, the note,
     # the candidates and their loads (not the session, nor state read when
     # the event is built): then events.to_dicts keeps the reasons it wrote

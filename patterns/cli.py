@@ -1,7 +1,18 @@
-"""`python -m patterns run FILE [--json] [--seed N] [--events PATH]`.
+"""`python -m patterns run FILE [--json] [--seed N] [--events PATH] [--max-... N]`, and
+`python -m patterns capacity FILE --load 3e9/day` (patterns/capacity_cli.py).
 
-Exit 0 when the run finished; 2 when the document was refused, with each
-problem on its own line on stderr and nothing on stdout.
+Exit status:
+
+- 0: the run finished; its summary is on stdout.
+- 2: bad input: the file cannot be read as JSON (not UTF-8, nested too
+  deeply, a number too large), the document was refused (each problem on its
+  own line), or an option is wrong. The reason is on stderr, nothing on stdout.
+- 3: the run went over its budget (patterns/budget.py) and was stopped: the
+  reason, naming the node, on stderr; the summary so far on stdout, with `stopped`.
+- 1: a bug of the engine: one line on stderr, never a traceback.
+
+`--version` says which build of the engine runs (compiled with mypyc or pure
+Python), and so does the `build` field `--json` adds to the summary.
 """
 
 from __future__ import annotations
@@ -11,15 +22,46 @@ import json
 import sys
 from typing import Any
 
+from patterns import BUILD, BUILD_NOTE
+from patterns.budget import Budget
+from patterns.capacity_cli import (
+    capacity_arguments,
+    capacity_command,
+    read_document,
+    unreadable,
+)
 from patterns.engine import Simulation
 from patterns.topology import TopologyError, load
+
+BAD_INPUT = 2
+OVER_BUDGET = 3
 
 # Simulated ms per batch of events written to --events: bounds memory.
 _BATCH_MS = 1000.0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m patterns")
+    """Run the command line; never raises, returns the exit status (see the module docstring)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0  # a reader such as `head` has what it wanted
+    except MemoryError:
+        print("out of memory: lower the budget (--max-in-flight)", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug of ours: say so on one line rather than a traceback
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
+    # Raw: the version line is printed as it is, not wrapped.
+    parser = argparse.ArgumentParser(
+        prog="python -m patterns", formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"patterns: {BUILD_NOTE}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a topology file and print its summary")
     run.add_argument("file")
@@ -31,45 +73,83 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="record no events (the summary is exact, but its event count is null)",
     )
+    default = Budget()
+    for name, flag, what in _BUDGET_FLAGS:
+        run.add_argument(
+            flag,
+            dest=f"max_{name}",
+            type=int,
+            default=getattr(default, name),
+            metavar="N",
+            help=f"stop the run past {what} (default {getattr(default, name):,})",
+        )
+    capacity = sub.add_parser(
+        "capacity", help="estimate per node utilisation, instances, latency and cost at a load"
+    )
+    capacity_arguments(capacity)
     args = parser.parse_args(argv)
+    if args.command == "capacity":
+        return capacity_command(args)
 
-    try:
-        with open(args.file, encoding="utf-8") as f:
-            raw = json.load(f)
-    except (OSError, ValueError) as exc:
-        print(f"{args.file}: cannot read a JSON document: {exc}", file=sys.stderr)
-        return 2
+    raw = read_document(args.file)
+    if unreadable(raw):
+        return BAD_INPUT
     try:
         doc = load(raw)
     except TopologyError as exc:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
-        return 2
+        return BAD_INPUT
 
     if args.fast and args.events:
         print("--fast records no events: it cannot go with --events", file=sys.stderr)
-        return 2
-    sim = Simulation(doc, seed=args.seed, record=not args.fast)
+        return BAD_INPUT
+    try:
+        budget = Budget(**{name: getattr(args, f"max_{name}") for name, _, _ in _BUDGET_FLAGS})
+    # Each `except` names its own variable: compiled by mypyc, one name keeps the
+    # type of its first binding, and another exception bound to it is a TypeError.
+    except ValueError as refused:
+        print(str(refused), file=sys.stderr)
+        return BAD_INPUT
+    if args.seed is not None and not -(2**63) <= args.seed < 2**63:
+        print(f"--seed must be a 64-bit integer (got {args.seed})", file=sys.stderr)
+        return BAD_INPUT
+    sim = Simulation(doc, seed=args.seed, record=not args.fast, budget=budget)
     if not args.events:
         # Recorded and counted, not built: the summary's `events` is the stream's length.
         while not sim.done:
             sim.discard(sim.now + _BATCH_MS)
     else:
-        with open(args.events, "w", encoding="utf-8") as out:
+        try:
+            out = open(args.events, "w", encoding="utf-8")
+        except OSError as unwritable:
+            print(f"{args.events}: cannot write the events: {unwritable}", file=sys.stderr)
+            return BAD_INPUT
+        with out:
             while not sim.done:
-                batch = sim.advance(sim.now + _BATCH_MS)
-                out.write("".join(json.dumps(e, separators=(",", ":")) + "\n" for e in batch))
-            out.write(
-                "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in sim.advance(sim.now))
-            )
+                batch = sim.advance_json(sim.now + _BATCH_MS)
+                out.write("".join(text + "\n" for text in batch))
+            out.write("".join(text + "\n" for text in sim.advance_json(sim.now)))
     summary = sim.run()
     if args.fast:
         summary["events"] = None
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps({**summary, "build": BUILD}))
     else:
         print(_text(summary))
+    if sim.failure is not None:
+        print(f"stopped: {sim.failure}", file=sys.stderr)
+        return OVER_BUDGET
     return 0
+
+
+# The budget's fields, their options, and what the help says each bounds.
+_BUDGET_FLAGS = (
+    ("in_flight", "--max-in-flight", "this many messages in flight at once"),
+    ("events_per_second", "--max-events-per-second", "this many events in a simulated second"),
+    ("events", "--max-events", "this many events in all"),
+    ("hops", "--max-hops", "this many asynchronous hops of one message"),
+)
 
 
 def _text(s: dict[str, Any]) -> str:

@@ -14,13 +14,14 @@ node's draws.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import math
 from collections.abc import Callable
 from statistics import NormalDist
-from typing import Any
+from typing import Any, Final
 
-M64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
+M64: Final = (1 << 64) - 1
+_GOLDEN: Final = 0x9E3779B97F4A7C15
 
 Sampler = Callable[[float], float]
 
@@ -31,8 +32,25 @@ def stable_hash(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
+def _native_draw() -> Callable[[int, int, int], float] | None:
+    try:
+        module = importlib.import_module("patterns._splitmix")
+    except ImportError:
+        return None
+    native: Callable[[int, int, int], float] = module.draw
+    return native
+
+
+# `draw` in C (patterns/splitmix.c, the same bits): built with the compiled
+# engine only, where 64-bit arithmetic on Python ints costs an allocation a
+# step; None in pure Python, which computes it below.
+NATIVE_DRAW: Final = _native_draw()
+
+
 def draw(key: int, salt: int, n: int) -> float:
     """A uniform number in [0, 1) for draw `n` of request `key` at the node with `salt`."""
+    if NATIVE_DRAW is not None:
+        return NATIVE_DRAW(key, salt, n)
     z = (key ^ salt) + n * _GOLDEN & M64
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
     z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64

@@ -13,19 +13,35 @@ and at least `DRAIN_MIN_MS`: a deadlock of calls, or a consumer down for
 good, say), the requests are counted as timed out, so that started =
 completed + failed + rejected + timed_out always holds, and the run gives up
 on the published work still open (a `timeout` event each, no outcome change).
+
+A run that goes over its `Budget` (patterns/budget.py) is stopped where it
+stands: `done` turns true, `failure` says why and names the node, and the
+summary says so too (`stopped`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from patterns import budget as budgets
 from patterns import faults, pipeline
-from patterns.events import METRICS_INTERVAL_MS, to_dicts
+from patterns.budget import Budget
+from patterns.events import METRICS_INTERVAL_MS, to_dicts, to_json
 from patterns.kernel import URGENT, Kernel
-from patterns.nodes import KINDS, OUTCOMES, Node, Request
+from patterns.lanes import Lane
+from patterns.lanes import summarize as summarize_lanes
+from patterns.nodes import (
+    FAILED,
+    KINDS,
+    OK,
+    OUTCOMES,
+    REJECTED,
+    TIMED_OUT,
+    Node,
+    Request,
+    listed,
+)
 from patterns.nodes.aggregator import Aggregator
-from patterns.nodes.emitters import Client
 from patterns.stats import Histogram
 from patterns.topology import load
 
@@ -37,7 +53,16 @@ DRAIN_MIN_MS = 600_000.0
 class Simulation:
     """One run of a topology from a seed; see patterns/CONTRACT.md for the API."""
 
-    def __init__(self, doc: dict[str, Any], seed: int | None = None, record: bool = True):
+    # The public methods take what a caller was sent as `Any` and check it
+    # themselves (TopologyError): compiled by mypyc, a narrower annotation
+    # would be enforced first, with a TypeError.
+    def __init__(
+        self,
+        doc: Any,
+        seed: int | None = None,
+        record: bool = True,
+        budget: Budget | None = None,
+    ):
         doc = load(doc)
         self.doc = doc
         self.seed: int = int(doc.get("seed", 1) if seed is None else seed)
@@ -52,12 +77,25 @@ class Simulation:
         # Requests whose outcome is final but whose asynchronous copies (a
         # published message, a pipe's item) are still open: the run drains them.
         self.lingering: dict[int, Request] = {}
-        self.counts = [0, 0, 0, 0]
+        self.counts = [0] * len(OUTCOMES)  # indexed by outcome: OK, FAILED, REJECTED, TIMED_OUT
+        # Items of sources that failed (a copy failed on its way), to tell in
+        # the summary which were partly processed: only failures are kept.
+        self.failed_items: list[Request] = []
         self.started = 0
         self.latency = Histogram()
         self.finished = False
         self.end_t = 0.0
         self.nodes: dict[str, Node] = {}
+        self.budget = budget or Budget()
+        # Why the run was stopped before its end (over its budget), naming the node; or None.
+        self.failure: str | None = None
+        self.failed_node = ""
+        # The start of the simulated second whose events are counted (budget.look).
+        self.window_t = 0.0
+        self.window_seq = 0
+        self.spacing = budgets.spacing(self)
+        self.kernel.checkpoint = self.spacing
+        self.kernel.on_checkpoint = self._look
         # Each stage's backlog at the last metrics snapshot (pipeline.annotate).
         self.stage_backlogs: dict[str, int] = {}
         for spec in doc["nodes"]:
@@ -67,6 +105,16 @@ class Simulation:
             outgoing[edge["from"]].append((self.nodes[edge["to"]], edge))
         for node_id, node in self.nodes.items():
             node.wire(outgoing[node_id])
+        # Per-lane results (patterns/lanes.py) only where there are lanes to
+        # compare: two or more clients or sources. None otherwise, so a
+        # one-client run's `close` does no more than before.
+        emitters = [n for n, node in self.nodes.items() if node.emitter]
+        self.sources = any(
+            node.emitter and not getattr(node, "sync", True) for node in self.nodes.values()
+        )
+        self.lanes: dict[str, Lane] | None = (
+            {n: Lane() for n in emitters} if len(emitters) > 1 else None
+        )
         for node in self.nodes.values():
             node.start()
         for fault in doc.get("faults", []):
@@ -102,14 +150,21 @@ class Simulation:
         if req.branches > 0:
             self.lingering[req.id] = req
         self.counts[outcome] += 1
+        if outcome and not req.sync:
+            self.failed_items.append(req)
         now = self.kernel.now
         latency = now - req.t0
-        if outcome == 0:
-            # Histogram.add, deferred: counted in one loop per PENDING_MAX values.
-            pending = self.latency.pending
-            pending.append(latency)
-            if len(pending) >= 1024:
-                self.latency.fold()
+        lanes = self.lanes
+        if lanes is None:
+            if outcome == OK:
+                self.latency.add_later(latency)
+        else:
+            # With lanes, each latency is counted once, in its lane's histogram;
+            # the run's is their sum (`summary`), not a second count per request.
+            lane = lanes[req.origin]
+            lane.counts[outcome] += 1
+            if outcome == OK:
+                lane.latency.add_later(latency)
         if self.log is not None:
             self.log.append(("request.done", now, req.id, req.origin, latency, OUTCOMES[outcome]))
         if not self.emitters and not self.outstanding and not self.lingering:
@@ -127,7 +182,7 @@ class Simulation:
         if root.branches > 0:
             return
         if not root.done:
-            self.close(root, 0)
+            self.close(root, OK)
         elif self.lingering.pop(root.id, None) is not None and not self.lingering:
             if not self.emitters and not self.outstanding:
                 self._check_done()
@@ -148,7 +203,7 @@ class Simulation:
 
     def branch_answered(self, req: Request, outcome: int) -> None:
         """A branch of an item ends with an answer: a failure fails the item if it is still open."""
-        if outcome != 0:
+        if outcome != OK:
             self.close(req.root, outcome)  # unless already closed: the first outcome stands
         self.branch_end(req)
 
@@ -161,13 +216,27 @@ class Simulation:
         if not self.emitters and not self.outstanding and not self.lingering and not self.finished:
             self.finished = True
             self.end_t = self.kernel.now
-            self.kernel.stopped = True
+            self.kernel.stop()
+
+    def _look(self, seq: int) -> None:
+        budgets.look(self, seq)
+
+    def over_budget(self, node_id: str, message: str) -> None:
+        """Stop the run now: it went over its budget at `node_id` (the first reason stands)."""
+        if self.failure is not None:
+            return
+        self.failure = f"{node_id}: {message}" if node_id else message
+        self.failed_node = node_id
+        if not self.finished:
+            self.finished = True
+            self.end_t = self.kernel.now
+        self.kernel.stop()
 
     def _give_up(self, _a: object, _b: object) -> None:
         for req in sorted(self.outstanding.values(), key=lambda r: r.id):
             if self.log is not None:
                 self.log.append(("timeout", self.kernel.now, req.id, req.origin, []))
-            self.close(req, 3)
+            self.close(req, TIMED_OUT)
         # Published work still open: its requests' outcomes stand; the run
         # stops waiting for it (nothing after the end is counted).
         for req in sorted(self.lingering.values(), key=lambda r: r.id):
@@ -200,6 +269,20 @@ class Simulation:
             self.kernel.run(until_ms)
         return self._drain_log()
 
+    def advance_json(self, until_ms: float) -> list[str]:
+        """Like `advance`, but each event as its stored form: compact JSON text, byte for
+        byte `json.dumps(event, separators=(",", ":"))`, without building the dicts."""
+        if not self.finished:
+            self.kernel.run(until_ms)
+        log = self.log
+        if not log:
+            return []
+        seq = self.seq
+        texts = to_json(seq, log)
+        self.seq = seq + len(log)
+        log.clear()
+        return texts
+
     def discard(self, until_ms: float) -> int:
         """Like `advance`, but count the events produced instead of building them.
 
@@ -222,11 +305,11 @@ class Simulation:
             self.kernel.step()
         return self._drain_log()
 
-    def inject(self, fault: dict[str, Any]) -> None:
-        """Apply a fault (TOPOLOGY.md "Faults") now; raises TopologyError if it is malformed."""
+    def inject(self, fault: Any) -> None:
+        """Apply a fault (docs/topology.md "Faults") now; raises TopologyError if malformed."""
         faults.inject(self, fault)
 
-    def scale(self, node: str, instances: int) -> None:
+    def scale(self, node: Any, instances: Any) -> None:
         """Resize a service's or filter's pool to `instances` now (a `scale` event).
 
         Raises TopologyError if the request is invalid.
@@ -262,6 +345,18 @@ class Simulation:
                 out.update(node.stored)
         return out
 
+    def sections(self) -> dict[str, Any]:
+        """The summary's sections that the kinds declare, each from the nodes that fill it."""
+        owners: dict[str, type[Node]] = {}
+        for cls in listed():
+            if cls.section and cls.section not in owners:
+                owners[cls.section] = cls
+        out: dict[str, Any] = {}
+        for section, owner in owners.items():
+            members = [node for node in self.nodes.values() if node.section == section]
+            out[section] = owner.summarize_section(members)
+        return out
+
     def metrics(self) -> dict[str, Any]:
         """A snapshot per node: in flight, queued, utilisation, completions since the
         last snapshot, instances up (the `metrics` event's `nodes`)."""
@@ -273,17 +368,12 @@ class Simulation:
         return pipeline.annotate(self, nodes)
 
     def summary(self) -> dict[str, Any]:
-        """The summary of TOPOLOGY.md "Summary"."""
-        from patterns.nodes.load_balancer import LoadBalancer
-
+        """The summary (docs/events.md, "The summary")."""
         nodes = {}
-        balancers = {}
         for node_id, node in self.nodes.items():
             part = node.summary()
             if part is not None:
                 nodes[node_id] = part
-            if isinstance(node, LoadBalancer):
-                balancers[node_id] = node.pick_counts()
         c = self.counts
         return {
             "seed": self.seed,
@@ -291,41 +381,30 @@ class Simulation:
             "events": self.seq + (len(self.log) if self.log else 0),
             "requests": {
                 "started": self.started,
-                "completed": c[0],
-                "failed": c[1],
-                "rejected": c[2],
-                "timed_out": c[3],
+                "completed": c[OK],
+                "failed": c[FAILED],
+                "rejected": c[REJECTED],
+                "timed_out": c[TIMED_OUT],
                 "in_flight": len(self.outstanding),
             },
-            "latency_ms": self.latency.summary(),
+            "latency_ms": (
+                self.latency
+                if self.lanes is None
+                else Histogram.merged([lane.latency for lane in self.lanes.values()])
+            ).summary(),
             "nodes": nodes,
-            "load_balancers": balancers,
-            "aggregators": {
-                node_id: node.gather_counts()
-                for node_id, node in self.nodes.items()
-                if hasattr(node, "gather_counts")
-            },
-            "sagas": _sagas_of(self.nodes),
-            # Extension: the fetches by id of clients with `fetch_after_ms`.
-            "fetches": {
-                node_id: dict(node.fetches)
-                for node_id, node in self.nodes.items()
-                if isinstance(node, Client) and node.fetch_link is not None
-            },
+            # Each kind's own section (`Node.section`): load_balancers,
+            # aggregators, sagas, fetches; present, maybe empty, in every summary.
+            **self.sections(),
             **pipeline.summarize(self, nodes),
+            # Extension: what became of a pipeline's items, when it has sources.
+            **({"items": pipeline.items(self)} if self.sources else {}),
+            # Extension: each client's own results, when there are two or more.
+            **({"lanes": summarize_lanes(self, self.lanes)} if self.lanes is not None else {}),
+            # Only when it was stopped: a finished run's summary keeps its shape.
+            **(
+                {"stopped": {"node": self.failed_node, "reason": self.failure}}
+                if self.failure is not None
+                else {}
+            ),
         }
-
-
-def _sagas_of(nodes: dict[str, Node]) -> dict[str, int]:
-    """Saga outcomes summed over the orchestrators (`lost`: gone with a replica, no store)."""
-    total = {"completed": 0, "compensated": 0, "failed": 0, "resumed": 0, "lost": 0}
-    for node in nodes.values():
-        counts = getattr(node, "saga_counts", None)
-        if counts is not None:
-            for key, n in counts().items():
-                total[key] += n
-    return total
-
-
-def _finite(x: float) -> float:
-    return x if math.isfinite(x) else 0.0

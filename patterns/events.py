@@ -1,11 +1,13 @@
 """The event record, defined once for the CLI, the database, the WebSocket and the browser.
 
 An event is a flat JSON object `{"seq", "t", "type", ...fields}`; `FIELDS`
-lists, per type, the fields after those three, in order (TOPOLOGY.md "Event
-stream", plus the compatible extensions marked below). While a run goes, the
+lists, per type, the fields after those three, in order (docs/events.md,
+"Event types", where the compatible extensions are marked). While a run goes, the
 engine appends compact tuples `(type, t, field values...)` to a log, which
 costs little on the hot path; `to_dict` turns them into event dicts per batch,
-off the hot loop, and numbers them with a gap-free `seq`.
+off the hot loop, and numbers them with a gap-free `seq`. `to_json` writes
+them straight as the stored form, compact JSON text, without a dict per
+event: byte for byte `json.dumps(to_dict(...), separators=(",", ":"))`.
 
 The `metrics` event (every `METRICS_INTERVAL_MS` of simulated time while
 recording) carries `nodes`: `{node id: {"in_flight", "queued", "utilization",
@@ -18,60 +20,67 @@ since then, and `instances_up` its instances able to serve.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import json
+from collections.abc import Callable
+from json.encoder import encode_basestring_ascii
+from typing import Any, Final, TypedDict
 
-from patterns.balancing import Pick
+METRICS_INTERVAL_MS: Final = 1000.0
 
-METRICS_INTERVAL_MS = 1000.0
-# How many `lb.pick` reasons a balancer's algorithm keeps for reuse (_lb_pick).
-REASONS_KEPT = 4096
+# The fields of a `fault` event: those of its fault kind (schema.FAULTS), in
+# this order, its null ones left out. `instance` is the instance's name
+# (NODE#INDEX), as in every event, where the fault object says its index.
+FAULT_FIELDS: Final = ("kind", "at_ms", "for_ms", "node", "instance", "factor", "zone")
 
+# The events of the engine itself and of every kind; a kind's own events are
+# declared by its module (`Node.events`) and added here when it registers
+# (`declare`), so that this table lists every event there is.
 FIELDS: dict[str, tuple[str, ...]] = {
     "msg.send": ("req", "from", "to", "arrive_t"),
+    # `instance` is an instance's name (NODE#INDEX), or the node's id for a
+    # node without instances, in every event that has one.
     "node.start": ("req", "node", "instance"),
     "node.finish": ("req", "node", "instance"),
     "node.reject": ("req", "node", "instance"),
     # Extension: a node failed a request (failure_rate, a crash, a failed call).
     "node.fail": ("req", "node", "instance", "reason"),
-    "lb.pick": ("req", "lb", "session", "chosen", "candidates", "reason"),
-    # Extension: a balancer's health checks changed their view of a target.
-    "lb.health": ("lb", "target", "healthy", "reason"),
-    # Extension: why it closed, the workers missing, when the gather opened,
-    # the replies in time ({"from", "t", "value"}), the merged result, and the
-    # database it is stored in (or null).
-    "aggregate.done": ("req", "node", "received", "expected", "partial", "reason", "missing",
-                       "started_t", "replies", "result", "store"),
-    # Extension: how long after the gather closed the reply came.
-    "aggregate.late": ("req", "node", "from", "late_ms"),
     "timeout": ("req", "node", "missing"),
-    # Extended with the replica running the saga and the node the step calls
-    # (none for the saga's end states); `step` indexes the flat list of call
-    # steps (patterns/nodes/orchestrator.py).
-    "saga": ("req", "node", "state", "step", "attempt", "replica", "call"),
-    # Extension: the result of one call of a saga step (ok, failed, timed_out).
-    "saga.step": ("req", "node", "replica", "step", "call", "attempt", "outcome"),
-    "fault": ("fault",),
+    "fault": FAULT_FIELDS,
     "instance.up": ("instance", "reason"),
     "instance.down": ("instance", "reason"),
-    # Extension: an autoscaler changed a pool's size.
-    "autoscale": ("node", "from", "to", "utilization", "reason"),
     "request.done": ("req", "origin", "latency_ms", "outcome"),
     "metrics": ("nodes",),
-    # Extensions for brokers and pipelines (patterns/nodes/broker.py): a
-    # message delivered again after its consumer failed it (`attempt` counts
-    # from 1), a message dead-lettered after `deliveries` failed deliveries,
-    # a copy a sink has already received (at-least-once), and a pool resized
-    # by hand (`Simulation.scale`).
-    "broker.redeliver": ("req", "node", "group", "attempt", "reason"),
-    "broker.dead": ("req", "node", "group", "deliveries"),
-    "item.duplicate": ("req", "node", "tag"),
-    "scale": ("node", "from", "to", "reason"),
-    # Extensions for rows kept by request id (patterns/nodes/database.py): an
-    # aggregator's result written to its store, and a client's fetch of it
-    # (`attempt` counts from 1; `found` is false while nothing is written).
-    "store.write": ("req", "node", "from"),
-    "store.read": ("req", "node", "from", "attempt", "found"),
+    # Extension: a running node's field set from now on (patterns/forking.py).
+    "change": ("node", "field", "from", "to"),
 }
+
+
+def declare(fields: dict[str, tuple[str, ...]]) -> None:
+    """Add a kind's own events to FIELDS (patterns.nodes.base.register).
+
+    An event declared twice must say the same fields: one record, one meaning.
+    """
+    for kind, names in fields.items():
+        known = FIELDS.get(kind)
+        if known is not None and known != names:
+            raise ValueError(f"event {kind} is declared with two sets of fields")
+        FIELDS[kind] = names
+        _BUILDERS[kind] = _builder(kind)
+        _TYPE_TEXT[kind] = f',"type":{string_text(kind)}'
+        _KEY_TEXT[kind] = [f",{string_text(name)}:" for name in names]
+
+
+def build_with(
+    kind: str,
+    to_dict: Callable[[int, tuple[Any, ...]], dict[str, Any]],
+    to_text: Callable[[int, tuple[Any, ...], str], str] | None = None,
+) -> None:
+    """Build `kind`'s events with the module that logs them (a kind whose logged tuple is
+    not its fields in order, such as `lb.pick`): `to_dict(seq, record)` and, for the
+    stored form, `to_text(seq, record, t as JSON)`; without it, `json.dumps` of the dict."""
+    _BUILDERS[kind] = to_dict
+    if to_text is not None:
+        _TEXTS[kind] = to_text
 
 
 class Event(TypedDict, total=False):
@@ -94,68 +103,98 @@ def _builder(kind: str) -> Any:
     return eval(source)  # noqa: S307 - built from the constant FIELDS above
 
 
-_BUILDERS = {kind: _builder(kind) for kind in FIELDS}
-
-
-def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
-    # Logged by LoadBalancer.accept as (..., chosen, algorithm, candidate
-    # indices, every target's load, chosen index, the algorithm's note).
-    algorithm, cands, loads = r[6], r[7], r[8]
-    names = algorithm.lb.names
-    if len(cands) == len(loads):
-        # Every target is a candidate (cands[j] == j), the common case: the
-        # logged copy of the loads is the candidates' loads, in order, and
-        # nothing else holds it. `names` may have grown since (targets added
-        # after the pick): the first len(loads) of them are those targets.
-        cand_loads = loads
-        candidates = [{"target": n, "load": x} for n, x in zip(names, loads, strict=False)]
-    else:
-        cand_loads = [loads[c] for c in cands]
-        candidates = [{"target": names[c], "load": loads[c]} for c in cands]
-    reasons = algorithm.reasons
-    if reasons is None:
-        reason = algorithm.explain(Pick(algorithm, cands, cand_loads, r[9], r[4], r[10]))
-    else:
-        # The same chosen index, note and loads of the same candidates give
-        # the same words: a balancer sees few such combinations.
-        # Every target a candidate: the loads' length says which they are.
-        key = (r[9], r[10], None if cand_loads is loads else tuple(cands), tuple(cand_loads))
-        reason = reasons.get(key)
-        if reason is None:
-            if len(reasons) >= REASONS_KEPT:
-                reasons.clear()
-            reason = reasons[key] = algorithm.explain(
-                Pick(algorithm, cands, cand_loads, r[9], r[4], r[10])
-            )
-    return {
-        "seq": seq,
-        "t": r[1],
-        "type": "lb.pick",
-        "req": r[2],
-        "lb": r[3],
-        "session": r[4],
-        "chosen": r[5],
-        # Pick.candidates(), from the loads of every target as logged.
-        "candidates": candidates,
-        "reason": reason,
-    }
+_BUILDERS: dict[str, Callable[[int, tuple[Any, ...]], dict[str, Any]]] = {
+    kind: _builder(kind) for kind in FIELDS
+}
 
 
 def _fault(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
-    # The fault object is spread into the event, as applied.
-    return {"seq": seq, "t": r[1], "type": "fault", **r[2]}
+    """The fault as applied (logged whole by patterns/faults.py): its fields, in FIELDS order."""
+    fault = r[2]
+    event: dict[str, Any] = {"seq": seq, "t": r[1], "type": "fault"}
+    for name in FAULT_FIELDS:
+        value = fault.get(name)
+        if value is not None:
+            event[name] = value
+    return event
 
 
-_BUILDERS["lb.pick"] = _lb_pick
 _BUILDERS["fault"] = _fault
+# Events written as `json.dumps` of their dict, or by their kind's module (`build_with`).
+_TEXTS: dict[str, Callable[[int, tuple[Any, ...], str], str]] = {}
+_DUMPED: Final = frozenset({"fault", "metrics"})
 
 
 def to_dict(seq: int, record: tuple[Any, ...]) -> dict[str, Any]:
     """Build the event dict of a logged tuple `(type, t, field values...)`."""
-    return _BUILDERS[record[0]](seq, record)  # type: ignore[no-any-return]
+    return _BUILDERS[record[0]](seq, record)
 
 
 def to_dicts(first_seq: int, records: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Build the event dicts of a batch of logged tuples, numbered from `first_seq`."""
     builders = _BUILDERS
     return [builders[r[0]](first_seq + k, r) for k, r in enumerate(records)]
+
+
+# -- the stored form, straight from the tuples --------------------------------
+_INF: Final = float("inf")
+_NAN: Final = float("nan")
+string_text = encode_basestring_ascii  # json.dumps's own, for its default ensure_ascii
+
+
+def value_text(value: object) -> str:
+    """`value` as `json.dumps(value, separators=(",", ":"))` writes it."""
+    if type(value) is str:
+        return string_text(value)
+    if type(value) is float:
+        if value != value or value == _INF or value == -_INF:
+            return json.dumps(value)  # NaN, Infinity, -Infinity
+        return repr(value)
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))  # None, bools, lists, dicts
+
+
+# Per type: `,"type":"…"`, and `,"field":` for each field after it (FIELDS).
+_TYPE_TEXT: dict[str, str] = {kind: f',"type":{string_text(kind)}' for kind in FIELDS}
+_KEY_TEXT: dict[str, list[str]] = {
+    kind: [f",{string_text(name)}:" for name in FIELDS[kind]] for kind in FIELDS
+}
+
+
+def to_json(first_seq: int, records: list[tuple[Any, ...]]) -> list[str]:
+    """The events of a batch of logged tuples as compact JSON texts, numbered from
+    `first_seq`: what `json.dumps(e, separators=(",", ":"))` writes for each of
+    `to_dicts(first_seq, records)`, byte for byte, without building the dicts."""
+    out: list[str] = []
+    seq = first_seq
+    # The text of the last time written: the events of one instant share it,
+    # and a float's shortest repr is the dearest part of an event.
+    last_t = _NAN  # equal to nothing
+    last_text = ""
+    for r in records:
+        kind: str = r[0]
+        t = r[1]
+        if not (type(t) is float and t == last_t and t != 0.0):  # 0.0 == -0.0: apart
+            last_t = t if type(t) is float else _NAN
+            last_text = value_text(t)
+        text = _TEXTS.get(kind)
+        if text is not None:
+            out.append(text(seq, r, last_text))
+        elif kind in _DUMPED or kind not in _KEY_TEXT:
+            out.append(json.dumps(_BUILDERS[kind](seq, r), separators=(",", ":")))
+        else:
+            parts = ['{"seq":', str(seq), ',"t":', last_text, _TYPE_TEXT[kind]]
+            k = 2
+            for key in _KEY_TEXT[kind]:
+                value = r[k]
+                parts.append(key)
+                if type(value) is float and value == last_t and value != 0.0:
+                    parts.append(last_text)
+                else:
+                    parts.append(value_text(value))
+                k += 1
+            parts.append("}")
+            out.append("".join(parts))
+        seq += 1
+    return out

@@ -1,8 +1,8 @@
 """Faults: crash, slow and zone_down, from the document's schedule or injected live.
 
-Each fault is logged as a `fault` event, as applied, and undone after
-`for_ms` when it has one. Crashes nest: an instance crashed twice comes back
-when both have ended.
+Each fault is logged as a `fault` event, as applied (its `instance` by name,
+NODE#INDEX, as in every event), and undone after `for_ms` when it has one.
+Crashes nest: an instance crashed twice comes back when both have ended.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ def apply(sim: Simulation, fault: dict[str, Any]) -> None:
     """Apply a valid fault at the current time and schedule its end."""
     kernel = sim.kernel
     if sim.log is not None:
-        sim.log.append(("fault", kernel.now, {k: v for k, v in fault.items() if v is not None}))
+        logged = {k: v for k, v in fault.items() if v is not None}
+        if "instance" in logged:
+            logged["instance"] = f"{fault['node']}#{logged['instance']}"
+        sim.log.append(("fault", kernel.now, logged))
     kind = fault["kind"]
     targets = _targets(sim, fault)
     if kind == "crash" or kind == "zone_down":

@@ -15,20 +15,23 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
 Callback = Callable[[Any, Any], object]
 
 # Lower runs first among entries at the same instant: faults and membership
 # changes apply before the ordinary traffic of that instant.
-URGENT = 0
-NORMAL = 1
+URGENT: Final = 0
+NORMAL: Final = 1
+# The first checkpoint when nobody watches: a small int still (a compact one
+# compares fastest), reached only by runs of about a billion entries.
+_FAR: Final = (1 << 30) - 1
 
 
 class Kernel:
     """A clock and a heap of callbacks to call at given simulated times."""
 
-    __slots__ = ("now", "stopped", "heap", "counter")
+    __slots__ = ("now", "stopped", "heap", "counter", "checkpoint", "on_checkpoint")
 
     def __init__(self) -> None:
         self.now: float = 0.0
@@ -37,6 +40,22 @@ class Kernel:
         # `heappush(kernel.heap, (t, NORMAL, next(kernel.counter), fn, a, b))`.
         self.heap: list[tuple[float, int, int, Callback, Any, Any]] = []
         self.counter = itertools.count()
+        self.checkpoint = _FAR
+        self.on_checkpoint: Callable[[int], object] | None = None
+
+    def stop(self) -> None:
+        """Stop `run` and `step` after the entry being called returns."""
+        self.stopped = True
+        self.checkpoint = -1  # every entry is past it: the loop looks at `stopped` at once
+
+    def _checkpoint(self, seq: int) -> bool:
+        """Whether to stop; called after an entry at or past `checkpoint` has run."""
+        if not self.stopped:
+            if self.on_checkpoint is None:
+                self.checkpoint = seq + _FAR
+            else:
+                self.on_checkpoint(seq)  # sets the next checkpoint; may stop
+        return self.stopped
 
     def at(self, t: float, fn: Callback, a: Any = None, b: Any = None, prio: int = NORMAL) -> None:
         """Call `fn(a, b)` at simulated time `t` (never earlier than now)."""
@@ -59,16 +78,17 @@ class Kernel:
         # order of execution is unchanged.
         while heap:
             entry = pop(heap)
-            t, _, _, fn, a, b = entry
+            t, _, seq, fn, a, b = entry
             if t > until:
                 heappush(heap, entry)
                 break
             self.now = t
             fn(a, b)
-            if self.stopped:
+            # Stopped (`stop` makes every entry pass) or at a checkpoint.
+            if seq >= self.checkpoint and self._checkpoint(seq):
                 return
         if until > self.now and until != float("inf"):
-            self.now = until
+            self.now = float(until)  # a float in both builds (compiled, `now` is one)
 
     def step(self) -> None:
         """Call every entry of the next instant that has anything scheduled."""
@@ -76,9 +96,11 @@ class Kernel:
             t = self.heap[0][0]
             heap = self.heap
             while heap and heap[0][0] == t and not self.stopped:
-                _, _, _, fn, a, b = heappop(heap)
+                _, _, seq, fn, a, b = heappop(heap)
                 self.now = t
                 fn(a, b)
+                if seq >= self.checkpoint and self._checkpoint(seq):
+                    return
 
     def __len__(self) -> int:
         return len(self.heap)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from patterns.nodes.broker import groups_feeding
+from patterns.nodes.emitters import Client
 from patterns.nodes.service import UP, Service
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 SATURATED = 0.85
 # Over a whole run a stage scaled mid-run averages out: a lower bar.
 RUN_SATURATED = 0.5
-STAGE_KINDS = ("service", "filter", "function")
 MS_PER_HOUR = 3_600_000.0
 
 
@@ -35,7 +35,7 @@ def stages(sim: Simulation) -> dict[str, Service]:
     return {
         node_id: node
         for node_id, node in sim.nodes.items()
-        if isinstance(node, Service) and node.kind in STAGE_KINDS
+        if isinstance(node, Service) and node.stage
     }
 
 
@@ -75,6 +75,29 @@ def annotate(sim: Simulation, nodes: dict[str, Any]) -> dict[str, Any]:
         nodes[best[2]]["bottleneck"] = True
     sim.stage_backlogs = current
     return nodes
+
+
+def items(sim: Simulation) -> dict[str, int]:
+    """The summary's `items`: the sources' items by what became of them.
+
+    No transaction spans a pipeline's stages: when one copy of an item fails
+    (a chunk a stage could not process), the item fails, but its other
+    copies go on to their sinks. `partial` counts the failed items of which
+    some copies still arrived (partly processed), `failed` those of which
+    none did; `completed` the items every copy of which ended well.
+    """
+    completed = 0
+    for node in sim.nodes.values():
+        if isinstance(node, Client) and not node.sync and sim.lanes is not None:
+            completed += sim.lanes[node.id].counts[0]
+    if sim.lanes is None:
+        completed = sim.counts[0]  # one emitter, a source
+    partial = sum(1 for req in sim.failed_items if req.delivered > 0)
+    return {
+        "completed": completed,
+        "partial": partial,
+        "failed": len(sim.failed_items) - partial,
+    }
 
 
 def summarize(sim: Simulation, nodes: dict[str, Any]) -> dict[str, Any]:

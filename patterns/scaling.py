@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from patterns.nodes.base import listed
 from patterns.nodes.service import UP, Service
 from patterns.schema import MAX_INSTANCES
 from patterns.topology import Problem, TopologyError
@@ -18,7 +19,10 @@ from patterns.topology import Problem, TopologyError
 if TYPE_CHECKING:
     from patterns.engine import Simulation
 
-SCALABLE = ("service", "filter")
+
+def scalable_kinds() -> list[str]:
+    """The kinds a pool of which can be resized by hand (`Node.scalable`), in palette order."""
+    return [cls.kind for cls in listed() if cls.scalable]
 
 
 def check(sim: Simulation, node_id: Any, instances: Any) -> list[Problem]:
@@ -30,8 +34,8 @@ def check(sim: Simulation, node_id: Any, instances: Any) -> list[Problem]:
     node = sim.nodes.get(node_id) if isinstance(node_id, str) else None
     if node is None:
         problems.append(Problem("scale.node", f"no node {node_id!r}"))
-    elif node.kind not in SCALABLE:
-        only = ", ".join(SCALABLE)
+    elif not node.scalable:
+        only = ", ".join(scalable_kinds())
         problems.append(
             Problem("scale.node", f"a {node.kind} cannot be scaled by hand (only {only})")
         )
@@ -42,10 +46,11 @@ def check(sim: Simulation, node_id: Any, instances: Any) -> list[Problem]:
     return problems
 
 
-def scale(sim: Simulation, node_id: str, instances: int, reason: str = "scaled by hand") -> None:
+def scale(sim: Simulation, node_id: Any, instances: Any, reason: str = "scaled by hand") -> None:
     """Resize `node_id`'s pool to `instances` serving instances now.
 
-    Raises TopologyError if the request is invalid.
+    Raises TopologyError if the request is invalid (checked here, so the
+    arguments are `Any`: see Simulation.__init__).
     """
     problems = check(sim, node_id, instances)
     if problems:

@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-BROKER_KINDS = ("topic", "queue")
+from patterns.nodes.base import KINDS
+
+
+def _broker(kind: Any) -> bool:
+    """Whether `kind` names a registered broker kind (replies pass through it)."""
+    cls = KINDS.get(kind) if isinstance(kind, str) else None
+    return cls is not None and cls.broker
 
 
 def producers_of(doc: dict[str, Any], agg_id: str) -> list[str]:
@@ -26,7 +32,7 @@ def producers_of(doc: dict[str, Any], agg_id: str) -> list[str]:
         if node_id in seen:
             continue
         seen.add(node_id)
-        if kinds.get(node_id) in BROKER_KINDS:
+        if _broker(kinds.get(node_id)):
             todo.extend(into.get(node_id, []))
         else:
             found.append(node_id)

@@ -1,15 +1,19 @@
-"""The topology format as data: one declarative table per node kind.
+"""The topology format as data: declarative tables of fields.
 
-Each table maps a field to its type, its default and its constraints. The
-validator (`patterns.topology`) walks these tables both to check a document
-and to fill in its defaults, so a field documented here is a field checked
-and normalised, and nothing else is accepted. TOPOLOGY.md is the contract;
-defaults it leaves open are chosen here and listed in
-docs/topology-extensions.md.
+Each table maps a field to its type, its default, its constraints and its
+help. The validator (`patterns.topology`) walks these tables both to check a
+document and to fill in its defaults, so a field declared is a field checked
+and normalised, and nothing else is accepted. Here: the limits, the field
+types, and the tables that are not a node kind's (the document, edges,
+faults); each kind's own table is declared by its module (`Node.fields`,
+patterns/nodes/). docs/topology.md describes every table, with its defaults
+and limits.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,11 +45,12 @@ MAX_ZONE_NAME = 40
 
 VERSION = 1
 DEFAULT_SEED = 1
-# TOPOLOGY.md gives no default run length: a minute of simulated time.
+# The original contract gave no default run length: a minute of simulated time.
 DEFAULT_DURATION_MS = 60_000
 
 ID_PATTERN = r"[a-z0-9_-]{1,40}"
 INSTANCE_PATTERN = r"([a-z0-9_-]{1,40})#([0-9]{1,6})"
+INSTANCE = re.compile(INSTANCE_PATTERN)
 
 ALGORITHMS = (
     "round_robin",
@@ -74,6 +79,26 @@ DURATION_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def show(value: Any) -> str:
+    """A short, safe rendering of any value for a problem's message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def gettext_noop(message: str) -> str:
+    """Mark `message` for translation and return it as it is.
+
+    The engine speaks English and imports nothing from Django; the web app's
+    `make messages` collects the strings marked so (xgettext knows this
+    name) into its catalog, and translates them where it shows them
+    (playground/node_fields.py).
+    """
+    return message
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of a table.
@@ -81,7 +106,8 @@ class Field:
     `type` is one of: int, number, bool, string, enum, duration, zones,
     record (a nested table in `fields`), weights, steps. `minimum` is
     inclusive unless `exclusive_min`; `nullable` lets the field be null
-    (its default is then usually None, meaning "none").
+    (its default is then usually None, meaning "none"). `help` says what it
+    is for, in English, as the editor's side panel shows it.
     """
 
     type: str
@@ -92,10 +118,13 @@ class Field:
     choices: tuple[str, ...] = ()
     nullable: bool = False
     fields: dict[str, Field] = field(default_factory=dict)
+    help: str = ""
 
 
-def Int(default: Any, minimum: float, maximum: float, nullable: bool = False) -> Field:
-    return Field("int", default, minimum=minimum, maximum=maximum, nullable=nullable)
+def Int(
+    default: Any, minimum: float, maximum: float, nullable: bool = False, help: str = ""
+) -> Field:
+    return Field("int", default, minimum=minimum, maximum=maximum, nullable=nullable, help=help)
 
 
 def Num(
@@ -104,6 +133,7 @@ def Num(
     maximum: float,
     exclusive_min: bool = False,
     nullable: bool = False,
+    help: str = "",
 ) -> Field:
     return Field(
         "number",
@@ -112,23 +142,30 @@ def Num(
         maximum=maximum,
         exclusive_min=exclusive_min,
         nullable=nullable,
+        help=help,
     )
 
 
-def Enum(default: Any, choices: tuple[str, ...], nullable: bool = False) -> Field:
-    return Field("enum", default, choices=choices, nullable=nullable)
+def Enum(default: Any, choices: tuple[str, ...], nullable: bool = False, help: str = "") -> Field:
+    return Field("enum", default, choices=choices, nullable=nullable, help=help)
 
 
-def Duration(default_ms: float) -> Field:
-    return Field("duration", {"dist": "constant", "ms": default_ms})
+def Duration(default_ms: float, help: str = "") -> Field:
+    return Field("duration", {"dist": "constant", "ms": default_ms}, help=help)
 
 
-def Str(default: Any, maximum: int, nullable: bool = False) -> Field:
-    return Field("string", default, maximum=maximum, nullable=nullable)
+def Str(default: Any, maximum: int, nullable: bool = False, help: str = "") -> Field:
+    return Field("string", default, maximum=maximum, nullable=nullable, help=help)
 
 
-def Record(fields: dict[str, Field], nullable: bool = True, default: Any = None) -> Field:
-    return Field("record", default, nullable=nullable, fields=fields)
+def Bool(default: bool, help: str = "") -> Field:
+    return Field("bool", default, help=help)
+
+
+def Record(
+    fields: dict[str, Field], nullable: bool = True, default: Any = None, help: str = ""
+) -> Field:
+    return Field("record", default, nullable=nullable, fields=fields, help=help)
 
 
 AUTOSCALE: dict[str, Field] = {
@@ -155,122 +192,13 @@ CALL_STEP: dict[str, Field] = {
 }
 
 # Fields every node has, whatever its kind, besides "id" and "kind" (which
-# the loader checks first, as everything else depends on them).
+# the loader checks first, as everything else depends on them). Each kind's
+# own fields are declared by its module (`Node.fields`, patterns/nodes/).
 COMMON: dict[str, Field] = {
     "label": Str(None, MAX_LABEL),  # defaults to the id
     "x": Num(None, -MAX_COORD, MAX_COORD, nullable=True),
     "y": Num(None, -MAX_COORD, MAX_COORD, nullable=True),
 }
-
-EMITTER: dict[str, Field] = {
-    # TOPOLOGY.md gives no default rate: ten a second, a pace one can watch.
-    "rate": Num(10, 0, MAX_RATE, exclusive_min=True),
-    "arrival": Enum("poisson", ARRIVALS),
-    "requests": Int(None, 1, MAX_REQUESTS, nullable=True),
-    "sessions": Int(100, 1, MAX_SESSIONS),
-}
-
-# Extension: a client of the asynchronous scatter-gather fetches its result by
-# request id from the aggregator's store, `fetch_after_ms` after publishing and
-# again after each miss, up to `fetch_attempts` reads (null: it does not fetch).
-CLIENT: dict[str, Field] = {
-    **EMITTER,
-    "fetch_after_ms": Num(None, 0, MAX_MS, exclusive_min=True, nullable=True),
-    "fetch_attempts": Int(5, 1, 1000),
-}
-
-SERVICE: dict[str, Field] = {
-    "instances": Int(1, 1, MAX_INSTANCES),
-    "concurrency": Int(1, 1, MAX_CONCURRENCY),
-    "service_time": Duration(10),
-    "queue_limit": Int(None, 0, MAX_QUEUE_LIMIT, nullable=True),
-    "failure_rate": Num(0, 0, 1),
-    "zones": Field("zones", []),
-    "resource": Enum("cpu", RESOURCES),
-    "cost_per_hour": Num(0, 0, MAX_COST),
-    "autoscale": Record(AUTOSCALE),
-}
-
-FUNCTION: dict[str, Field] = {
-    **SERVICE,
-    # A function may start with no warm instance: every first call is cold.
-    "instances": Int(1, 0, MAX_INSTANCES),
-    "max_instances": Int(10, 1, MAX_INSTANCES),
-    "cold_start_ms": Num(250, 0, MAX_MS),
-    "idle_ms": Num(60_000, 0, MAX_MS),
-}
-
-FILTER: dict[str, Field] = {
-    **SERVICE,
-    "split": Int(1, 1, MAX_SPLIT),
-}
-
-KINDS: dict[str, dict[str, Field]] = {
-    "client": CLIENT,
-    "source": EMITTER,
-    "sink": {},
-    "service": SERVICE,
-    "function": FUNCTION,
-    "filter": FILTER,
-    "load_balancer": {
-        "algorithm": Enum("round_robin", ALGORITHMS),
-        "weights": Field("weights", {}),
-        "zone": Str(None, MAX_ZONE_NAME, nullable=True),
-        "zone_aware": Field("bool", False),
-        "health_check": Record(HEALTH_CHECK, nullable=False, default={}),
-    },
-    # max_deliveries (extension): failed deliveries before a message is dead-lettered.
-    "topic": {"latency_ms": Num(1, 0, MAX_MS), "max_deliveries": Int(5, 1, MAX_DELIVERIES)},
-    "queue": {"latency_ms": Num(1, 0, MAX_MS), "max_deliveries": Int(5, 1, MAX_DELIVERIES)},
-    "dispatcher": {},
-    "aggregator": {
-        "completion": Enum("all", COMPLETIONS),
-        "count": Int(None, 1, MAX_NODES, nullable=True),
-        "timeout_ms": Num(None, 0, MAX_MS, exclusive_min=True, nullable=True),
-        "merge": Enum("concat", MERGES),
-        "k": Int(10, 1, 1_000_000),
-        "store": Str(None, 40, nullable=True),
-    },
-    "orchestrator": {
-        "steps": Field("steps", []),
-        "replicas": Int(1, 1, MAX_INSTANCES),
-        "store": Str(None, 40, nullable=True),
-        "failover_ms": Num(5000, 0, MAX_MS),
-    },
-    "database": {
-        "read_ms": Num(2, 0, MAX_MS),
-        "write_ms": Num(5, 0, MAX_MS),
-        "concurrency": Int(10, 1, MAX_CONCURRENCY),
-    },
-}
-
-# Kinds whose behaviour the engine has; the others are validated in full but
-# refused by name until their issue lands.
-IMPLEMENTED_KINDS: frozenset[str] = frozenset(
-    {
-        "client",
-        "source",
-        "sink",
-        "service",
-        "function",
-        "database",
-        "load_balancer",
-        "orchestrator",
-        "dispatcher",
-        "aggregator",
-        "filter",
-        "topic",
-        "queue",
-    }
-)
-
-# Kinds that emit work; they receive no edges.
-EMITTERS: frozenset[str] = frozenset({"client", "source"})
-# Kinds with a pool of instances named NODE#INDEX.
-POOLED: frozenset[str] = frozenset({"service", "function", "filter"})
-# Edges among these carry items down a pipe, not synchronous calls.
-PIPE_KINDS: frozenset[str] = frozenset({"source", "filter", "sink"})
-BROKERS: frozenset[str] = frozenset({"topic", "queue"})
 
 TOP_LEVEL: dict[str, Field] = {
     "version": Int(VERSION, VERSION, VERSION),
@@ -278,7 +206,7 @@ TOP_LEVEL: dict[str, Field] = {
     "pattern": Str("", MAX_NAME),
     "seed": Int(DEFAULT_SEED, -(2**63), 2**63 - 1),
     "duration_ms": Num(DEFAULT_DURATION_MS, 0, MAX_MS, exclusive_min=True),
-    # Extension: a learner-facing explanation (docs/topology-extensions.md).
+    # Extension: a learner-facing explanation (docs/topology.md, "The document").
     "description": Str("", MAX_DESCRIPTION),
 }
 

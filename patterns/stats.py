@@ -21,11 +21,11 @@ RELATIVE_ERROR = (GAMMA - 1) / (GAMMA + 1)
 class Histogram:
     """Counts of values in log-spaced buckets, with an exact sum, min and max.
 
-    A hot path may append values to `pending` instead of calling `add` (a
-    method call per value costs more than the counting), and call `fold()`
-    once it holds `PENDING_MAX` values, so memory stays bounded; `mean`,
-    `percentile` and `summary` fold first. Folding adds the values in the
-    order they came, so the sum is the same float either way.
+    A hot path may call `add_later` instead of `add`: the value waits in
+    `pending` (counting it costs more than keeping it) and is counted with
+    the others, in one loop, once `PENDING_MAX` wait, so memory stays
+    bounded; `mean`, `percentile` and `summary` fold first. Folding adds the
+    values in the order they came, so the sum is the same float either way.
     """
 
     __slots__ = ("counts", "n", "total", "low", "high", "pending")
@@ -53,6 +53,13 @@ class Histogram:
         else:
             i = int(math.log(value / _SMALLEST) / _LOG_GAMMA) + 1
             self.counts[i if i < _BUCKETS else _BUCKETS - 1] += 1
+
+    def add_later(self, value: float) -> None:
+        """Count one value (ms) with the next batch (`fold`)."""
+        pending = self.pending
+        pending.append(value)
+        if len(pending) >= self.PENDING_MAX:
+            self.fold()
 
     def fold(self) -> None:
         """Count the values waiting in `pending` (what `add` does, in one loop)."""
@@ -108,3 +115,19 @@ class Histogram:
             "p99": round(self.percentile(99), 3),
             "max": round(self.high, 3),
         }
+
+    @classmethod
+    def merged(cls, parts: list[Histogram]) -> Histogram:
+        """One histogram of all the values of `parts` (each folded first)."""
+        out = cls()
+        counts = out.counts
+        for part in parts:
+            part.fold()
+            for i, c in enumerate(part.counts):
+                if c:
+                    counts[i] += c
+            out.n += part.n
+            out.total += part.total
+            out.low = min(out.low, part.low)
+            out.high = max(out.high, part.high)
+        return out

@@ -17,6 +17,24 @@ from patterns.topology import Problem, TopologyError, load
 MAX_VALUES = 12
 
 
+def check(
+    doc: dict[str, Any], node: str, field: str, values: list[Any]
+) -> tuple[dict[str, Any], int]:
+    """The loaded document and the index of `node`, or TopologyError as `sweep` would raise.
+
+    Cheap (no simulation): a caller that runs the sweep later refuses bad input at once.
+    """
+    base = load(doc)
+    if not 1 <= len(values) <= MAX_VALUES:
+        raise TopologyError([Problem("values", f"give 1 to {MAX_VALUES} values")])
+    index = next((i for i, n in enumerate(base["nodes"]) if n["id"] == node), None)
+    if index is None or field in ("id", "kind"):
+        raise TopologyError([Problem("node", f'no node "{node}" with a field "{field}"')])
+    if field not in base["nodes"][index]:
+        raise TopologyError([Problem("field", f'{node} has no field "{field}"')])
+    return base, index
+
+
 def sweep(
     doc: dict[str, Any], node: str, field: str, values: list[Any], seed: int | None = None
 ) -> list[dict[str, Any]]:
@@ -27,14 +45,7 @@ def sweep(
     that answered without every reply. Raises TopologyError if `node` or a
     value is invalid, or if there are more than MAX_VALUES values.
     """
-    base = load(doc)
-    if not 1 <= len(values) <= MAX_VALUES:
-        raise TopologyError([Problem("values", f"give 1 to {MAX_VALUES} values")])
-    index = next((i for i, n in enumerate(base["nodes"]) if n["id"] == node), None)
-    if index is None or field in ("id", "kind"):
-        raise TopologyError([Problem("node", f'no node "{node}" with a field "{field}"')])
-    if field not in base["nodes"][index]:
-        raise TopologyError([Problem("field", f'{node} has no field "{field}"')])
+    base, index = check(doc, node, field, values)
     rows = []
     for value in values:
         variant = copy.deepcopy(base)

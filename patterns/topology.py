@@ -3,24 +3,25 @@
 `load(raw)` takes any Python value (usually parsed JSON) and either returns
 the normalised document or raises `TopologyError` listing every problem,
 each naming the node, edge, fault or field it is about. It never raises
-anything else, whatever it is given. The rules come from TOPOLOGY.md; the
-per-kind field tables live in `patterns.schema`.
+anything else, whatever it is given. docs/topology.md states the rules; the
+field tables live in `patterns.schema`, each kind's own in its module, as do
+the kind's graph checks (`Node.fields`, `Node.check`; patterns/nodes/).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from patterns import scatter, schema
+from patterns import schema
+from patterns.nodes import KINDS, Node, kind_names
 from patterns.schema import Field
 
 _ID = re.compile(schema.ID_PATTERN)
-_INSTANCE = re.compile(schema.INSTANCE_PATTERN)
+_show = schema.show
 
 
 @dataclass(frozen=True)
@@ -84,34 +85,15 @@ def load_fault(doc: dict[str, Any], fault: Any) -> dict[str, Any]:
 
 def instance_count(node: dict[str, Any]) -> int:
     """How many instances a normalised node can ever have (its NODE#i range)."""
-    kind = node["kind"]
-    if kind in ("service", "filter"):
-        autoscale = node.get("autoscale")
-        top = autoscale["max"] if autoscale else 0
-        return int(max(node["instances"], top))
-    if kind == "function":
-        return int(max(node["instances"], node["max_instances"]))
-    if kind == "orchestrator":
-        return int(node["replicas"])
-    return 1
+    return KINDS[node["kind"]].instances_of(node)
 
 
 def is_synchronous(from_kind: str, to_kind: str) -> bool:
-    """Whether an edge between these kinds is a call whose sender waits (TOPOLOGY.md)."""
-    if to_kind in schema.BROKERS or from_kind in schema.BROKERS:
+    """Whether an edge between these kinds is a call whose sender waits (docs/topology.md)."""
+    sender, receiver = KINDS[from_kind], KINDS[to_kind]
+    if sender.sends_async or receiver.receives_async:
         return False
-    if from_kind == "dispatcher" or to_kind == "aggregator":
-        return False
-    return not (from_kind in schema.PIPE_KINDS and to_kind in schema.PIPE_KINDS)
-
-
-def _show(value: Any) -> str:
-    """A short, safe rendering of any value for a message."""
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError, RecursionError):
-        text = type(value).__name__
-    return text if len(text) <= 60 else text[:57] + "..."
+    return not (sender.pipe and receiver.pipe)
 
 
 def _join(path: str, name: str) -> str:
@@ -343,7 +325,11 @@ class _Checker:
         for key in raw:
             if key not in fields:
                 known = ", ".join(fields) or "no fields"
-                self.add(path, f"unknown field {_show(key)} for {what} (it has: {known})")
+                # The object's own path names where it is; the document itself has none,
+                # so there the field names the problem.
+                self.add(
+                    path or str(key), f"unknown field {_show(key)} for {what} (it has: {known})"
+                )
         out: dict[str, Any] = {}
         for name, f in fields.items():
             if name in raw:
@@ -372,7 +358,7 @@ class _Checker:
         doc["nodes"] = [self.node(node, i) for i, node in enumerate(nodes)]
         doc["edges"] = [self.edge(edge, i) for i, edge in enumerate(edges)]
         doc["faults"] = [self.fault(fault, f"faults[{i}]") for i, fault in enumerate(faults)]
-        _Graph(self, doc).check()
+        Graph(self, doc).check()
         return doc
 
     def items(self, raw: dict[Any, Any], name: str, cap: int) -> list[Any]:
@@ -398,12 +384,12 @@ class _Checker:
         else:
             self.add(path, f"id must match {schema.ID_PATTERN} (got {_show(node_id)})")
         kind = raw.get("kind")
-        if not isinstance(kind, str) or kind not in schema.KINDS:
-            self.add(path, f"kind must be one of {', '.join(schema.KINDS)} (got {_show(kind)})")
+        if not isinstance(kind, str) or kind not in KINDS:
+            self.add(path, f"kind must be one of {', '.join(kind_names())} (got {_show(kind)})")
             if isinstance(node_id, str):
                 self.broken_ids.add(node_id)
             return {}
-        fields = {**schema.COMMON, **schema.KINDS[kind]}
+        fields = {**schema.COMMON, **KINDS[kind].fields}
         label = raw.get("label")
         if label is None:
             raw = {**raw, "label": node_id if isinstance(node_id, str) else ""}
@@ -454,14 +440,18 @@ class _Checker:
     def live_fault(self, doc: dict[str, Any], raw: Any) -> dict[str, Any]:
         fault = self.fault(raw, "fault")
         if fault:
-            graph = _Graph(self, {**doc, "faults": []})
+            graph = Graph(self, {**doc, "faults": []})
             graph.check_nodes()
             graph.check_fault(fault, "fault")
         return fault
 
 
-class _Graph:
-    """The rules that relate nodes, edges and faults to one another."""
+class Graph:
+    """The rules that relate nodes, edges and faults to one another.
+
+    Each kind adds its own (`Node.check`, in its module) through `add`,
+    `targets`, `instance_count` and the lookups here.
+    """
 
     def __init__(self, checker: _Checker, doc: dict[str, Any]) -> None:
         self.checker = checker
@@ -500,8 +490,6 @@ class _Graph:
             self.zones.update(node.get("zones") or [])
             if node.get("zone"):
                 self.zones.add(node["zone"])
-            if node["kind"] not in schema.IMPLEMENTED_KINDS:
-                self.add(path, f"{node['kind']} is not supported yet")
 
     def known(self, node_id: str) -> bool:
         return node_id in self.by_id
@@ -532,137 +520,29 @@ class _Graph:
             seen[key] = i
             if bad:
                 continue
-            if self.by_id[dst]["kind"] in schema.EMITTERS:
+            if KINDS[self.by_id[dst]["kind"]].emitter:
                 self.add(path, f"a {self.by_id[dst]['kind']} emits work and cannot receive edges")
                 continue
             self.out[src].append((i, edge))
 
+    def targets(self, node_id: str) -> list[str]:
+        """The nodes `node_id`'s `when: ok` edges lead to, in edge order, each once."""
+        return list(dict.fromkeys(e["to"] for _, e in self.out[node_id] if e["when"] == "ok"))
+
+    def kind_of(self, node_id: str) -> type[Node]:
+        """The registered class of a known node's kind."""
+        return KINDS[self.by_id[node_id]["kind"]]
+
+    def instance_count(self, node_id: str) -> int:
+        return instance_count(self.by_id[node_id])
+
     def check_node_rules(self) -> None:
         for node_id, node in self.by_id.items():
             path = self.paths[node_id]
-            kind = node["kind"]
-            targets = list(
-                dict.fromkeys(e["to"] for _, e in self.out[node_id] if e["when"] == "ok")
-            )
-            if kind in schema.EMITTERS and not self.out[node_id]:
-                self.add(path, f"{kind} has no outgoing edge")
-            if kind == "load_balancer":
-                self.check_balancer(node, path, targets)
-            if kind in ("service", "filter", "function"):
-                self.check_pool(node, path)
-            if kind == "client" and node["fetch_after_ms"] is not None:
-                self.check_fetch(node_id, path, targets)
-            if kind == "aggregator":
-                self.check_aggregator(node, path)
-                if not any(e["to"] == node_id for es in self.out.values() for _, e in es):
-                    self.add(path, "aggregator receives no replies (no edge leads to it)")
-            if kind == "dispatcher":
-                self.check_dispatcher(path, targets)
-            if kind == "orchestrator":
-                self.check_orchestrator(node, path, {e["to"] for _, e in self.out[node_id]})
-            if kind in ("aggregator", "orchestrator") and node["store"] is not None:
-                self.check_store(node["store"], _join(path, "store"))
-
-    def check_balancer(self, node: dict[str, Any], path: str, targets: list[str]) -> None:
-        if not targets:
-            self.add(path, "load_balancer has no downstream target")
-        if node["zone_aware"] and node["zone"] is None:
-            self.add(_join(path, "zone_aware"), "needs the balancer's own zone (zone)")
-        for target in node["weights"]:
-            sub = f"{_join(path, 'weights')}[{_show(target)}]"
-            match = _INSTANCE.fullmatch(target) if isinstance(target, str) else None
-            name = match.group(1) if match else target
-            if name not in targets:
-                self.add(
-                    sub,
-                    "must be a downstream target of this balancer, a node id or an instance "
-                    f"such as api#0 (targets: {', '.join(targets) or 'none'})",
-                )
-            elif match:
-                count = instance_count(self.by_id[name])
-                if int(match.group(2)) >= count:
-                    self.add(sub, f"{name} has instances {name}#0 to {name}#{count - 1}")
-
-    def check_pool(self, node: dict[str, Any], path: str) -> None:
-        autoscale = node["autoscale"]
-        if autoscale:
-            sub = _join(path, "autoscale")
-            if autoscale["min"] > autoscale["max"]:
-                self.add(sub, f"min {autoscale['min']} is above max {autoscale['max']}")
-            elif not autoscale["min"] <= node["instances"] <= autoscale["max"]:
-                self.add(
-                    _join(path, "instances"),
-                    f"{node['instances']} is outside autoscale min..max "
-                    f"({autoscale['min']}..{autoscale['max']})",
-                )
-        if node["kind"] == "function" and node["instances"] > node["max_instances"]:
-            self.add(
-                _join(path, "instances"),
-                f"{node['instances']} is above max_instances {node['max_instances']}",
-            )
-
-    def check_aggregator(self, node: dict[str, Any], path: str) -> None:
-        if node["completion"] == "count" and node["count"] is None:
-            self.add(_join(path, "count"), 'is required when completion is "count"')
-        if node["completion"] == "deadline" and node["timeout_ms"] is None:
-            self.add(_join(path, "timeout_ms"), 'is required when completion is "deadline"')
-
-    def check_fetch(self, node_id: str, path: str, targets: list[str]) -> None:
-        """A fetching client publishes first and reads from one aggregator's store."""
-        sub = _join(path, "fetch_after_ms")
-        first = targets[0] if targets else None
-        if first is None or self.by_id[first]["kind"] not in schema.BROKERS:
-            self.add(
-                sub, "a client fetches later only if its first edge publishes on a topic or queue"
-            )
-        stores = {
-            n["store"] for n in self.by_id.values() if n["kind"] == "aggregator" and n["store"]
-        }
-        reads = [t for t in targets if t in stores]
-        if not reads:
-            self.add(sub, "needs an edge to the database an aggregator stores into, to fetch from")
-        elif len(reads) > 1:
-            self.add(sub, f"reads from several stores ({', '.join(reads)}); keep one edge")
-
-    def check_dispatcher(self, path: str, workers: list[str]) -> None:
-        """A dispatcher's workers all reply to one aggregator (TOPOLOGY.md, scatter-gather)."""
-        if not workers:
-            self.add(path, "dispatcher has no downstream worker")
-            return
-        doc = {
-            "nodes": list(self.by_id.values()),
-            "edges": [e for es in self.out.values() for _, e in es],
-        }
-        reached: list[str] = []
-        for worker in workers:
-            found = scatter.aggregators_reached(doc, worker)
-            if not found:
-                self.add(path, f'worker "{worker}" replies to no aggregator')
-            reached.extend(a for a in found if a not in reached)
-        if len(reached) > 1:
-            self.add(path, f"workers reply to more than one aggregator ({', '.join(reached)})")
-
-    def check_orchestrator(self, node: dict[str, Any], path: str, called: set[str]) -> None:
-        if not node["steps"]:
-            self.add(_join(path, "steps"), "an orchestrator needs at least one step")
-        for i, step in enumerate(node["steps"]):
-            sub = f"{_join(path, 'steps')}[{i}]"
-            if "parallel" in step:
-                for j, branch in enumerate(step["parallel"]):
-                    self.check_step(branch, f"{_join(sub, 'parallel')}[{j}]", called)
-            else:
-                self.check_step(step, sub, called)
-
-    def check_step(self, step: dict[str, Any], path: str, called: set[str]) -> None:
-        for name in ("call", "compensate"):
-            target = step.get(name)
-            if target is None:
-                continue
-            sub = _join(path, name)
-            if self.missing(target):
-                self.add(sub, f'no node "{target}"')
-            elif self.known(target) and target not in called:
-                self.add(sub, f'"{target}" needs an edge from this orchestrator')
+            cls = KINDS[node["kind"]]
+            if cls.emitter and not self.out[node_id]:
+                self.add(path, f"{cls.kind} has no outgoing edge")
+            cls.check_graph(self, node, path)
 
     def check_store(self, store: str, path: str) -> None:
         if self.missing(store):
@@ -720,7 +600,7 @@ class _Graph:
         if not self.known(node_id):
             return
         node = self.by_id[node_id]
-        if node["kind"] in schema.EMITTERS or node["kind"] == "sink":
+        if not KINDS[node["kind"]].faultable:
             self.add(_join(path, "node"), f"a {node['kind']} has no instances to {fault['kind']}")
             return
         count = instance_count(node)

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from playground.compare import OUTCOMES, PERCENTILES
+from playground.experiments.compare import OUTCOMES, PERCENTILES
 from playground.models import ApiToken, Limits, Run, Scenario, Topology
 
 
@@ -42,7 +42,22 @@ class LimitsAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Runs", {"fields": ["max_run_wall_seconds"]}),
+        (
+            "Runs",
+            {
+                "fields": [
+                    "max_run_wall_seconds",
+                    "max_stored_events",
+                    "max_in_flight",
+                    "max_events_per_second",
+                    "max_events",
+                    "max_hops",
+                ],
+                "description": "A run over any of the last four is stopped and fails, "
+                "with a reason naming the node where it grew.",
+            },
+        ),
+        ("Parameter sweeps", {"fields": ["max_sweep_runs", "max_concurrent_sweeps"]}),
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -62,7 +77,7 @@ class ScenarioAdmin(admin.ModelAdmin):
 
 class RunInline(admin.TabularInline):
     model = Run
-    fields = ["status", "owner", "seed", "speed", "event_count", "created"]
+    fields = ("status", "owner", "seed", "speed", "event_count", "created")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -85,6 +100,10 @@ class TopologyAdmin(admin.ModelAdmin):
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
     """Runs are written by the runner; the admin shows and may delete them, never edits them."""
+
+    class Media:
+        # The summary's box (summary_readable): a style attribute would be inline style to the CSP.
+        css = {"all": ["css/admin.css"]}
 
     list_display = [
         "id",
@@ -147,7 +166,7 @@ class RunAdmin(admin.ModelAdmin):
         )
         return format_html(
             "<p><strong>requests</strong>: {}<br><strong>latency ms</strong>: {}</p>"
-            '<pre style="max-height: 28em; overflow: auto; white-space: pre">{}</pre>',
+            '<pre class="run-summary">{}</pre>',
             headline,
             percentiles,
             json.dumps(obj.summary, indent=2),

@@ -13,17 +13,20 @@ import json
 from typing import Any
 
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 class OrderedJSONField(models.JSONField):
     """A JSONField stored as `json` (not `jsonb`) on PostgreSQL, so key order survives."""
 
-    def db_type(self, connection) -> str | None:
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         if connection.vendor == "postgresql":
             return "json"
         return super().db_type(connection)
 
-    def get_db_prep_value(self, value: Any, connection, prepared: bool = False) -> Any:
+    def get_db_prep_value(
+        self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False
+    ) -> Any:
         if connection.vendor != "postgresql" or value is None:
             return super().get_db_prep_value(value, connection, prepared)
         # Sent as `json`: a `jsonb` parameter would be parsed (and re-sorted) before the cast.
@@ -31,8 +34,10 @@ class OrderedJSONField(models.JSONField):
 
         return Json(value, dumps=lambda v: json.dumps(v, cls=self.encoder))
 
-    def from_db_value(self, value: Any, expression, connection) -> Any:
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
         # psycopg decodes a `json` column itself (Django only asks it not to for `jsonb`).
         if value is not None and not isinstance(value, str | bytes):
             return value
+        if isinstance(value, bytes):
+            value = value.decode()
         return super().from_db_value(value, expression, connection)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 
+from patterns.budget import Budget
 from playground.fields import OrderedJSONField
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def new_share_key() -> str:
@@ -36,6 +43,40 @@ class Limits(models.Model):
     max_run_wall_seconds = models.PositiveIntegerField(
         default=1800, help_text="a run past this wall-clock time is stopped"
     )
+    # A run's budget in the engine (patterns/budget.py): a run over any of these stops, failed.
+    max_in_flight = models.PositiveIntegerField(
+        default=50_000,
+        validators=[MinValueValidator(1)],
+        help_text="messages in flight at once in one run (queued, in service or in transit)",
+    )
+    max_events_per_second = models.PositiveIntegerField(
+        default=2_000_000,
+        validators=[MinValueValidator(1)],
+        help_text="engine events within one simulated second of a run",
+    )
+    max_events = models.PositiveBigIntegerField(
+        default=100_000_000,
+        validators=[MinValueValidator(1)],
+        help_text="engine events in a whole run",
+    )
+    max_hops = models.PositiveIntegerField(
+        default=100,
+        validators=[MinValueValidator(1)],
+        help_text="asynchronous hops one message may take (only a cycle makes many)",
+    )
+    max_sweep_runs = models.PositiveIntegerField(
+        default=400,
+        validators=[MinValueValidator(1)],
+        help_text="runs in one parameter sweep (values × seeds)",
+    )
+    max_concurrent_sweeps = models.PositiveIntegerField(
+        default=1, help_text="parameter sweeps queued or running per user"
+    )
+    max_stored_events = models.PositiveBigIntegerField(
+        default=500_000,
+        validators=[MinValueValidator(1)],
+        help_text="events stored per run; the run goes on past it, counted in its summary",
+    )
 
     class Meta:
         verbose_name_plural = "limits"
@@ -47,6 +88,15 @@ class Limits(models.Model):
     def current(cls) -> Limits:
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
+
+    def budget(self) -> Budget:
+        """The engine's budget for one run under these limits."""
+        return Budget(
+            in_flight=self.max_in_flight,
+            events_per_second=self.max_events_per_second,
+            events=self.max_events,
+            hops=self.max_hops,
+        )
 
 
 class Scenario(models.Model):
@@ -103,6 +153,11 @@ class Run(models.Model):
     FINISHED, FAILED, CANCELLED = "finished", "failed", "cancelled"
     STATUS = [(s, s) for s in (QUEUED, RUNNING, PAUSED, FINISHED, FAILED, CANCELLED)]
     ACTIVE = (QUEUED, RUNNING, PAUSED)
+    # Claimed by a worker, which alone may write its progress (conditions below).
+    LIVE = (RUNNING, PAUSED)
+    TERMINAL = (FINISHED, FAILED, CANCELLED)
+    # A speed is simulated seconds per wall second within these, or None: as fast as possible.
+    MIN_SPEED, MAX_SPEED = 0.1, 100.0
 
     topology = models.ForeignKey(
         Topology, null=True, blank=True, on_delete=models.CASCADE, related_name="runs"
@@ -119,6 +174,9 @@ class Run(models.Model):
         related_name="runs",
     )
     session_key = models.CharField(max_length=40, blank=True)
+    # The secret of the run's read-only link (/runs/<id>/?key=...): whoever holds it may watch
+    # the run, whoever may see its topology or not. Looked up with the id, so not unique.
+    share_key = models.CharField(max_length=32, default=new_share_key)
     document = models.JSONField(help_text="a snapshot of the document as it ran")
     seed = models.BigIntegerField()
     speed = models.FloatField(
@@ -128,6 +186,8 @@ class Run(models.Model):
     )
     status = models.CharField(max_length=10, choices=STATUS, default=QUEUED, db_index=True)
     reason = models.TextField(blank=True)
+    # What a viewer should know about a run that is not a failure: events not stored past the limit.
+    notice = models.TextField(blank=True)
     summary = models.JSONField(null=True, blank=True)
     event_count = models.PositiveBigIntegerField(default=0)
     sim_time_ms = models.FloatField(default=0)
@@ -146,6 +206,81 @@ class Run(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    # A run's row is written by several parties that may race: the web process (a cancel, a
+    # start that failed), the worker driving it, and the sweepers of every worker. Each change
+    # below is one conditional UPDATE, true when it applied: whoever's condition no longer
+    # holds lost the race, and the winner's status stands.
+
+    @classmethod
+    def claim(cls, pk: int, worker: str) -> bool:
+        """`queued` -> `running` for this worker, only if still queued: a run starts once."""
+        now = timezone.now()
+        return bool(
+            cls.objects.filter(pk=pk, status=cls.QUEUED).update(
+                status=cls.RUNNING, worker=worker, started=now, heartbeat=now
+            )
+        )
+
+    @classmethod
+    def cancel_queued(cls, pk: int, reason: str) -> bool:
+        """Cancel a run nobody has claimed yet; a later claim then finds nothing."""
+        return bool(
+            cls.objects.filter(pk=pk, status=cls.QUEUED).update(
+                status=cls.CANCELLED, reason=reason, finished=timezone.now()
+            )
+        )
+
+    @classmethod
+    def fail_if(cls, pk: int, reason: str, **still: Any) -> bool:
+        """Fail the run if its row still matches `still` (a status, the heartbeat seen...)."""
+        return bool(
+            cls.objects.filter(pk=pk, **still).update(
+                status=cls.FAILED, reason=reason, finished=timezone.now()
+            )
+        )
+
+    @classmethod
+    def _driven_by(cls, pk: int, worker: str) -> models.QuerySet[Run]:
+        """The run while this worker still drives it (a reaper or a cancel may have ended it)."""
+        return cls.objects.filter(pk=pk, worker=worker, status__in=cls.LIVE)
+
+    @classmethod
+    def record_progress(cls, pk: int, worker: str, event_count: int, sim_time_ms: float) -> bool:
+        """The driving worker's heartbeat, with how far the run has got."""
+        return bool(
+            cls._driven_by(pk, worker).update(
+                event_count=event_count, sim_time_ms=sim_time_ms, heartbeat=timezone.now()
+            )
+        )
+
+    @classmethod
+    def record_status(cls, pk: int, worker: str, status: str, reason: str, notice: str) -> bool:
+        """`running` or `paused` as the driving worker says, with a heartbeat."""
+        return bool(
+            cls._driven_by(pk, worker).update(
+                status=status, reason=reason, notice=notice, heartbeat=timezone.now()
+            )
+        )
+
+    @classmethod
+    def record_end(cls, pk: int, worker: str, status: str, **fields: Any) -> bool:
+        """The driving worker ends the run: `status`, and `fields` (reason, summary, counts)."""
+        return bool(
+            cls._driven_by(pk, worker).update(status=status, finished=timezone.now(), **fields)
+        )
+
+    def status_message(self) -> dict[str, Any]:
+        """The run's `status` message to its viewers (docs/api.md, the WebSocket)."""
+        return {
+            "type": "status",
+            "status": self.status,
+            "reason": self.reason,
+            "notice": self.notice,
+            "last_seq": self.event_count - 1,
+            "sim_time_ms": self.sim_time_ms,
+            "speed": self.speed,
+        }
 
 
 class EventBatch(models.Model):
@@ -184,8 +319,21 @@ class ApiToken(models.Model):
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
+    @staticmethod
+    def bearer_key(header: str) -> str | None:
+        """The token of an `Authorization: Bearer TOKEN` header; None when it says anything else."""
+        scheme, _, key = header.strip().partition(" ")
+        key = key.strip()
+        return key if scheme.lower() == "bearer" and key else None
+
     @classmethod
-    def issue(cls, user, name: str = "") -> tuple[ApiToken, str]:
+    def active(cls, key: str) -> ApiToken | None:
+        """The token with this key, if it exists and its user may still sign in."""
+        token = cls.objects.select_related("user").filter(key_hash=cls.hash(key)).first()
+        return token if token is not None and token.user.is_active else None
+
+    @classmethod
+    def issue(cls, user: User, name: str = "") -> tuple[ApiToken, str]:
         key = "pp_" + secrets.token_urlsafe(30)
         token = cls.objects.create(user=user, name=name, prefix=key[:8], key_hash=cls.hash(key))
         return token, key
@@ -206,3 +354,50 @@ class RunControl(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class Sweep(models.Model):
+    """A deadline sweep of a run (playground/experiments/sweeps.py): asked for by a page,
+    run in the background.
+
+    The page polls it by id. `key` identifies what is swept (node, field, values), so the
+    same question about the same run is answered once and then read back.
+    """
+
+    QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
+    STATUS = [(s, s) for s in (QUEUED, RUNNING, FINISHED, FAILED)]
+    ACTIVE = (QUEUED, RUNNING)
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="sweeps")
+    # Who asked: a user, or an anonymous visitor's session (empty when they had none).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    session_key = models.CharField(max_length=40, blank=True)
+    node = models.CharField(max_length=100)
+    field = models.CharField(max_length=40)
+    values = models.JSONField()
+    key = models.CharField(max_length=64, help_text="hash of node, field and values")
+    status = models.CharField(max_length=10, choices=STATUS, default=QUEUED, db_index=True)
+    rows = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["run", "key"])]
+
+    def __str__(self) -> str:
+        return f"Sweep {self.pk} of run {self.run_id} ({self.status})"
+
+
+# Experiments (fork from a moment, A/B) live in their own module; imported here so Django sees them.
+from playground.experiments.experiment_models import ABTest as ABTest  # noqa: E402
+from playground.experiments.experiment_models import RunFork as RunFork  # noqa: E402
+
+# Parameter sweeps live in their own module; imported here so Django registers them.
+from playground.experiments.sweep_models import ParamSweep as ParamSweep  # noqa: E402
+from playground.experiments.sweep_models import SweepPoint as SweepPoint  # noqa: E402

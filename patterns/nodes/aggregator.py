@@ -26,12 +26,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from patterns import schema
 from patterns.distributions import stable_hash
 from patterns.merges import merge, reply_value
 from patterns.nodes.base import (
     FAILED,
     OK,
     TIMED_OUT,
+    Drawing,
     Link,
     Node,
     Reply,
@@ -43,9 +45,11 @@ from patterns.nodes.base import (
 )
 from patterns.nodes.database import Database
 from patterns.scatter import producers_of
+from patterns.schema import Enum, Int, Num, Str, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
+    from patterns.topology import Graph
 
 ALL_ARRIVED = "all arrived"
 COUNT_REACHED = "count reached"
@@ -99,9 +103,85 @@ class Inbox(Target):
         self.agg.arrive(req, self)
 
 
-@register("aggregator")
 class Aggregator(Node):
     """Collects the replies that belong to one scattered request; see the module docstring."""
+
+    kind = "aggregator"
+    fields = {
+        "completion": Enum(
+            "all",
+            schema.COMPLETIONS,
+            help=gettext_noop(
+                "When it answers: once every reply is in, once enough are, or at a deadline."
+            ),
+        ),
+        "count": Int(
+            None,
+            1,
+            schema.MAX_NODES,
+            nullable=True,
+            help=gettext_noop("How many replies are enough, when it completes on a count."),
+        ),
+        "timeout_ms": Num(
+            None,
+            0,
+            schema.MAX_MS,
+            exclusive_min=True,
+            nullable=True,
+            help=gettext_noop("Answer with whatever has arrived after this long, in ms."),
+        ),
+        "merge": Enum(
+            "concat", schema.MERGES, help=gettext_noop("How the replies become one answer.")
+        ),
+        "k": Int(
+            10,
+            1,
+            1_000_000,
+            help=gettext_noop("How many of the best to keep, when merging the best k."),
+        ),
+        "store": Str(
+            None,
+            40,
+            nullable=True,
+            help=gettext_noop("The id of a database node to write the result to."),
+        ),
+    }
+    # Replies arrive as one-way messages (its `Inbox`).
+    receives_async = True
+    events = {
+        # Extension: why it closed, the workers missing, when the gather
+        # opened, the replies in time ({"from", "t", "value"}), the merged
+        # result, and the database it is stored in (or null).
+        "aggregate.done": (
+            "req",
+            "node",
+            "received",
+            "expected",
+            "partial",
+            "reason",
+            "missing",
+            "started_t",
+            "replies",
+            "result",
+            "store",
+        ),
+        # Extension: how long after the gather closed the reply came.
+        "aggregate.late": ("req", "node", "from", "late_ms"),
+    }
+    section = "aggregators"
+    drawing = Drawing("⋈", "#d3e4f2", "#004f7c", gettext_noop("aggregator"), 110)
+
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        if node["completion"] == "count" and node["count"] is None:
+            graph.add(f"{path}.count", 'is required when completion is "count"')
+        if node["completion"] == "deadline" and node["timeout_ms"] is None:
+            graph.add(f"{path}.timeout_ms", 'is required when completion is "deadline"')
+        node_id = node["id"]
+        if not any(e["to"] == node_id for es in graph.out.values() for _, e in es):
+            graph.add(path, "aggregator receives no replies (no edge leads to it)")
+        if node["store"] is not None:
+            graph.check_store(node["store"], f"{path}.store")
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)
@@ -320,6 +400,9 @@ class Aggregator(Node):
             self.sim.close(gather.req.root, outcome)  # the first outcome stands
 
     # -- statistics ----------------------------------------------------------
+    def section_entry(self) -> Any:
+        return self.gather_counts()
+
     def gather_counts(self) -> dict[str, int]:
         """The summary's `aggregators` entry; received/expected count replies in time."""
         return {
@@ -339,6 +422,9 @@ class Aggregator(Node):
 
     def summary(self) -> dict[str, Any]:
         return flow_summary(self.complete + self.partial)
+
+
+register(Aggregator)
 
 
 def _rows(db: Node, caller: str) -> Target:

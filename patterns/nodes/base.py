@@ -6,20 +6,36 @@ answers, when it is done, with `reply(req, outcome)`, outcome being one of
 sender: it carries the call to the receiver after the edge's latency and the
 answer back after the same latency, logging both as `msg.send`.
 
-Node kinds register themselves with `@register("kind")`; the engine builds
-nodes from the registry, so a new kind is a new module and nothing else.
+A node kind is a `Node` subclass naming its `kind`, registered with
+`register(Cls)` after the class. The class declares everything the rest of
+the project knows of the kind (class attributes, see `Node`): its fields, its
+graph checks, its roles (pool, scalable, broker, stage...), its summary
+section, the events only it emits, and how the browser draws it. The
+validator, the engine, the event builder, the editor and the run view read
+these from `KINDS`, so a new kind is a new module and nothing else
+(docs/adding-a-kind.md). (A call after the class, not a class decorator:
+mypyc compiles a decorated class as a plain Python class, which may not
+inherit from the compiled `Node`; docs/engine-builds.md.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from patterns import events
+from patterns.budget import too_many_hops
+from patterns.schema import Field
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
+    from patterns.topology import Graph
 
-OK, FAILED, REJECTED, TIMED_OUT = 0, 1, 2, 3
-OUTCOMES = ("ok", "failed", "rejected", "timed_out")
+OK: Final = 0
+FAILED: Final = 1
+REJECTED: Final = 2
+TIMED_OUT: Final = 3
+OUTCOMES: Final = ("ok", "failed", "rejected", "timed_out")
 
 Reply = Callable[["Request", int], object]
 
@@ -28,8 +44,21 @@ class Request:
     """One request of a client (or item of a source), followed end to end."""
 
     __slots__ = (
-        "id", "origin", "t0", "session", "key", "n", "done", "sync",
-        "branches", "step", "parent", "tag", "emitting",
+        "id",
+        "origin",
+        "t0",
+        "session",
+        "key",
+        "n",
+        "done",
+        "sync",
+        "branches",
+        "step",
+        "parent",
+        "tag",
+        "emitting",
+        "tries",
+        "delivered",
     )
 
     def __init__(self, rid: int, origin: str, t0: float, session: str, key: int, sync: bool):
@@ -55,6 +84,11 @@ class Request:
         # is still open: it ends when its origin has sent everything
         # (`Simulation.emission_end`), or with the request's outcome.
         self.emitting = True
+        # How many times it has been tried at each node with a `failure_rate`
+        # (by the node's failure salt; Service.fails), made when first needed.
+        self.tries: dict[int, int] | None = None
+        # Of an item: how many of its copies reached a sink (Sink.accept).
+        self.delivered = 0
 
     @property
     def root(self) -> Request:
@@ -68,6 +102,11 @@ class Request:
         copy.tag = tag
         copy.branches = 0
         copy.emitting = False
+        # The draws go on from where the item is: a copy that comes back to a
+        # node the item has been at (a cycle) does not repeat its draws there.
+        copy.n = self.n
+        if self.tries:
+            copy.tries = dict(self.tries)
         return copy
 
 
@@ -77,7 +116,7 @@ class Target:
     name: str = ""
     zone: str | None = None
     # One-way receivers (an aggregator's inbox): the sender goes on at once
-    # and no answer comes back (TOPOLOGY.md, "goes on at once").
+    # and no answer comes back (docs/topology.md, "Edges": "goes on at once").
     oneway = False
     # The longest latency of a link into this target: how long after it
     # leaves a pool a call sent to it before may still arrive (draining).
@@ -94,8 +133,20 @@ class Target:
 class Link:
     """One edge as its sender sees it: delivers calls after the latency, answers back."""
 
-    __slots__ = ("kernel", "log", "source", "target", "latency", "op", "when", "oneway",
-                 "sim", "asynchronous", "copies", "salt")
+    __slots__ = (
+        "kernel",
+        "log",
+        "source",
+        "target",
+        "latency",
+        "op",
+        "when",
+        "oneway",
+        "sim",
+        "asynchronous",
+        "copies",
+        "salt",
+    )
 
     def __init__(self, sim: Simulation, source: str, target: Target, edge: dict[str, Any]):
         self.kernel = sim.kernel
@@ -160,9 +211,17 @@ class Link:
         log = self.log
         now = kernel.now
         arrive = now + self.latency
+        if req.tag.count("/") >= self.sim.budget.hops:
+            too_many_hops(self.sim, self.source, req.tag)
         for k in range(self.copies):
             tag = f"{req.tag}/{self.source}>{self.target.name}.{k}"
-            key = (req.key * 0x9E3779B97F4A7C15 + self.salt + k) & 0xFFFFFFFFFFFFFFFF
+            # The first copy keeps the item's key: a message published to a
+            # topic is the same request to its consumers, which fail it as they
+            # would if it were called (Service.fails); a split's other copies
+            # are other chunks, with keys of their own.
+            key = req.key
+            if k:
+                key = (key * 0x9E3779B97F4A7C15 + self.salt + k) & 0xFFFFFFFFFFFFFFFF
             copy = req.fork(tag, key)
             root.branches += 1
             if log is not None:
@@ -226,10 +285,87 @@ def flow_summary(processed: int, failed: int = 0, queue_max: int = 0) -> dict[st
     }
 
 
-class Node(Target):
-    """A node of the topology. Subclasses register under their kind."""
+class Drawing:
+    """How the browser draws a kind: its glyph, its colours, its name and its palette place.
 
-    kind = ""
+    `label` is English; the web app translates it (docs/api.md, "Node kinds").
+    `order` sorts the kinds in the editor's palette and in messages that list
+    them; leave gaps, so that a new kind finds a place between two others.
+    """
+
+    __slots__ = ("icon", "fill", "stroke", "label", "order")
+
+    def __init__(self, icon: str, fill: str, stroke: str, label: str, order: int) -> None:
+        self.icon = icon
+        self.fill = fill
+        self.stroke = stroke
+        self.label = label
+        self.order = order
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"icon": self.icon, "fill": self.fill, "stroke": self.stroke, "label": self.label}
+
+
+class Node(Target):
+    """A node of the topology. Subclasses name their kind and are registered under it.
+
+    The class attributes below are the kind's declaration (the module
+    docstring); a subclass of another kind inherits them, so it says again
+    those that differ (a database is a service without a pool, say).
+    """
+
+    kind: ClassVar[str] = ""
+    # Its fields in a document, besides id, kind and schema.COMMON, in the
+    # order the editor shows them (docs/topology.md).
+    fields: ClassVar[dict[str, Field]] = {}
+    # Roles, read instead of lists of kinds. An emitter emits work and
+    # receives no edges; a pool has instances named NODE#INDEX; a scalable
+    # pool can be resized by hand (Simulation.scale); a stage is a pipeline
+    # stage in the summary and the run view (patterns/pipeline.py); a
+    # broker is a topic or a queue; edges among pipe kinds carry items down
+    # a pipe; `faultable` kinds have something a fault can crash or slow.
+    emitter: ClassVar[bool] = False
+    pooled: ClassVar[bool] = False
+    scalable: ClassVar[bool] = False
+    stage: ClassVar[bool] = False
+    broker: ClassVar[bool] = False
+    pipe: ClassVar[bool] = False
+    faultable: ClassVar[bool] = True
+    # Whether its outgoing (`sends_async`) or incoming (`receives_async`)
+    # edges are messages rather than calls whose sender waits (a dispatcher's
+    # scatter, an aggregator's replies, a broker's publishes and deliveries).
+    sends_async: ClassVar[bool] = False
+    receives_async: ClassVar[bool] = False
+    # The events only this kind emits, each with its fields after seq, t and
+    # type (patterns/events.py adds them to FIELDS when the kind registers).
+    events: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # The summary's section this kind fills, or "" (docs/events.md, "The
+    # summary"); `summarize_section` builds it from the nodes of the kind.
+    section: ClassVar[str] = ""
+    drawing: ClassVar[Drawing] = Drawing("?", "#eeeeee", "#444444", "node", 1000)
+
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        """Add the problems of a loaded node that relate it to the rest of the graph."""
+
+    @staticmethod
+    def instances_of(node: dict[str, Any]) -> int:
+        """How many instances a normalised node of this kind can ever have (its NODE#i range)."""
+        return 1
+
+    @staticmethod
+    def summarize_section(nodes: list[Node]) -> Any:
+        """The summary's `section` from every node that fills it: an entry per node by default."""
+        out: dict[str, Any] = {}
+        for node in nodes:
+            entry = node.section_entry()
+            if entry is not None:
+                out[node.id] = entry
+        return out
+
+    def section_entry(self) -> Any:
+        """This node's entry in its kind's summary section, or None for no entry."""
+        return None
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         self.sim = sim
@@ -290,6 +426,10 @@ class Node(Target):
         """The node's entry in the summary's `nodes`, or None."""
         return None
 
+    def backlog(self) -> int:
+        """Messages the node holds now, queued or in service (what a run's budget counts)."""
+        return 0
+
 
 def _ignore(req: Request, outcome: int) -> None:
     """The answer to a one-way message: nobody waits for it."""
@@ -298,12 +438,22 @@ def _ignore(req: Request, outcome: int) -> None:
 KINDS: dict[str, type[Node]] = {}
 
 
-def register(kind: str) -> Callable[[type[Node]], type[Node]]:
-    """Class decorator: build nodes of `kind` with this class."""
+def register(cls: type[Node]) -> None:
+    """Build the nodes of `cls.kind` with `cls`, and declare the events only it emits."""
+    KINDS[cls.kind] = cls
+    events.declare(cls.events)
 
-    def decorate(cls: type[Node]) -> type[Node]:
-        cls.kind = kind
-        KINDS[kind] = cls
-        return cls
 
-    return decorate
+def unregister(kind: str) -> None:
+    """Forget a kind (a test's kind, once the test is done); its events stay declared."""
+    del KINDS[kind]
+
+
+def listed() -> list[type[Node]]:
+    """The registered kinds in palette order (`Drawing.order`)."""
+    return sorted(KINDS.values(), key=lambda cls: cls.drawing.order)
+
+
+def kind_names() -> list[str]:
+    """The names of the registered kinds, in palette order."""
+    return [cls.kind for cls in listed()]

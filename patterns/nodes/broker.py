@@ -32,9 +32,12 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from patterns import schema
+from patterns.budget import too_many_hops
 from patterns.distributions import M64, stable_hash
 from patterns.nodes.base import (
     OK,
+    Drawing,
     Link,
     Node,
     Reply,
@@ -45,6 +48,7 @@ from patterns.nodes.base import (
     register,
 )
 from patterns.nodes.service import UP, Instance, Job, Service
+from patterns.schema import Field, Int, Num, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
@@ -56,7 +60,9 @@ HELD = 1
 
 def pulls(node: Node) -> TypeGuard[Service]:
     """Whether `node`'s instances take messages from a group's FIFO (a service or filter pool)."""
-    return isinstance(node, Service) and node.kind in ("service", "filter")
+    # A pool with a queue per instance: a function's shared queue and a
+    # database's connections take each message as it comes.
+    return isinstance(node, Service) and node.pooled and not node.shared_queue
 
 
 class Delivery:
@@ -152,8 +158,17 @@ class Group:
         if delivery.attempts < broker.max_deliveries:
             self.redelivered += 1
             if broker.log is not None:
-                broker.log.append(("broker.redeliver", now, req.id, broker.id, self.name,
-                                   delivery.attempts + 1, "consumer failed the message"))
+                broker.log.append(
+                    (
+                        "broker.redeliver",
+                        now,
+                        req.id,
+                        broker.id,
+                        self.name,
+                        delivery.attempts + 1,
+                        "consumer failed the message",
+                    )
+                )
             self.offer(delivery, first=True)
             return
         self.dead += 1
@@ -167,8 +182,34 @@ class Group:
             sim.copy_done(req, outcome)  # fails the item, unless its outcome is final
 
 
+BROKER_FIELDS: dict[str, Field] = {
+    "latency_ms": Num(
+        1, 0, schema.MAX_MS, help=gettext_noop("How long a message takes to arrive, in ms.")
+    ),
+    # Extension: failed deliveries before a message is dead-lettered.
+    "max_deliveries": Int(
+        5,
+        1,
+        schema.MAX_DELIVERIES,
+        help=gettext_noop("failed deliveries before a message is dead-lettered"),
+    ),
+}
+
+
 class Broker(Node):
     """A topic or a queue; see the module docstring."""
+
+    fields = BROKER_FIELDS
+    broker = True
+    sends_async = True
+    receives_async = True
+    events = {
+        # Extensions: a message delivered again after its consumer failed it
+        # (`attempt` counts from 1), and a message dead-lettered after
+        # `deliveries` failed deliveries.
+        "broker.redeliver": ("req", "node", "group", "attempt", "reason"),
+        "broker.dead": ("req", "node", "group", "deliveries"),
+    }
 
     point_to_point = False
 
@@ -210,9 +251,13 @@ class Broker(Node):
         now = self.kernel.now
         root = req.root
         log = self.log
+        if req.tag.count("/") >= self.sim.budget.hops:
+            too_many_hops(self.sim, self.id, req.tag)
         for group in self.groups:
             tag = f"{req.tag}/{self.id}>{group.name}"
-            copy = req.fork(tag, (req.key * 0x9E3779B97F4A7C15 + group.salt) & M64)
+            # The same key for every group: each consumer draws with its own
+            # salt, and a request fails at a node whichever route brought it.
+            copy = req.fork(tag, req.key)
             # Held until acknowledged: a sink the consumer calls does not end
             # this copy's branch; the acknowledgement does (Sink.accept).
             copy.branches = HELD
@@ -225,6 +270,9 @@ class Broker(Node):
 
     def depth(self) -> int:
         return sum(len(g.pending) for g in self.groups)
+
+    def backlog(self) -> int:
+        return self.depth()
 
     def snapshot(self) -> dict[str, Any]:
         acked = sum(g.acked for g in self.groups)
@@ -259,16 +307,25 @@ class Broker(Node):
         }
 
 
-@register("topic")
 class Topic(Broker):
     """Publish/subscribe: a copy per downstream node."""
 
+    kind = "topic"
+    drawing = Drawing("✉", "#f5dcea", "#8e3d6b", gettext_noop("topic"), 80)
 
-@register("queue")
+
+register(Topic)
+
+
 class Queue(Broker):
     """Point-to-point: each message to one consumer instance."""
 
+    kind = "queue"
+    drawing = Drawing("☰", "#f5dcea", "#8e3d6b", gettext_noop("queue"), 90)
     point_to_point = True
+
+
+register(Queue)
 
 
 class Feed:

@@ -12,17 +12,48 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from patterns import schema
 from patterns.distributions import sampler
-from patterns.nodes.base import OK, Reply, Request, Target, register
+from patterns.nodes.base import OK, Drawing, Node, Reply, Request, Target, register
 from patterns.nodes.service import Service
+from patterns.schema import Int, Num, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
+    from patterns.topology import Graph
 
 
-@register("database")
 class Database(Service):
     """A connection pool with a FIFO queue; reads and writes take their own time."""
+
+    kind = "database"
+    fields = {
+        "read_ms": Num(2, 0, schema.MAX_MS, help=gettext_noop("How long a read takes, in ms.")),
+        "write_ms": Num(5, 0, schema.MAX_MS, help=gettext_noop("How long a write takes, in ms.")),
+        "concurrency": Int(
+            10, 1, schema.MAX_CONCURRENCY, help=gettext_noop("How many calls it serves at once.")
+        ),
+    }
+    # Built on a service's queue and workers, but one instance, not a pool.
+    pooled = False
+    scalable = False
+    stage = False
+    events = {
+        # Extensions for rows kept by request id (`ById`): an aggregator's
+        # result written to its store, and a client's fetch of it (`attempt`
+        # counts from 1; `found` is false while nothing is written).
+        "store.write": ("req", "node", "from"),
+        "store.read": ("req", "node", "from", "attempt", "found"),
+    }
+    drawing = Drawing("⛁", "#e0e0e0", "#333", gettext_noop("database"), 130)
+
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        Node.check_graph(graph, node, path)
+
+    @staticmethod
+    def instances_of(node: dict[str, Any]) -> int:
+        return 1
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         spec = {**spec, "instances": 1, "concurrency": spec.get("concurrency", 10)}
@@ -43,6 +74,9 @@ class Database(Service):
     def by_id(self, caller: str) -> ById:
         """The database as `caller` sees it when it writes or reads rows by request id."""
         return ById(self, caller)
+
+
+register(Database)
 
 
 class ById(Target):

@@ -13,16 +13,51 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from patterns.nodes.aggregator import Aggregator
-from patterns.nodes.base import OK, Node, Reply, Request, flow_metrics, flow_summary, register
+from patterns.nodes.base import (
+    OK,
+    Drawing,
+    Node,
+    Reply,
+    Request,
+    flow_metrics,
+    flow_summary,
+    register,
+)
 from patterns.scatter import aggregators_reached
+from patterns.schema import gettext_noop
 
 if TYPE_CHECKING:
     from patterns.nodes.base import Link
+    from patterns.topology import Graph
 
 
-@register("dispatcher")
 class Dispatcher(Node):
     """Sends a copy of the request to every downstream node; see the module docstring."""
+
+    kind = "dispatcher"
+    # Its copies go out at once; the aggregator answers the caller.
+    sends_async = True
+    drawing = Drawing("⋔", "#d3e4f2", "#004f7c", gettext_noop("dispatcher"), 100)
+
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        """A dispatcher's workers all reply to one aggregator (docs/topology.md, scatter-gather)."""
+        workers = graph.targets(node["id"])
+        if not workers:
+            graph.add(path, "dispatcher has no downstream worker")
+            return
+        doc = {
+            "nodes": list(graph.by_id.values()),
+            "edges": [e for es in graph.out.values() for _, e in es],
+        }
+        reached: list[str] = []
+        for worker in workers:
+            found = aggregators_reached(doc, worker)
+            if not found:
+                graph.add(path, f'worker "{worker}" replies to no aggregator')
+            reached.extend(a for a in found if a not in reached)
+        if len(reached) > 1:
+            graph.add(path, f"workers reply to more than one aggregator ({', '.join(reached)})")
 
     aggregator: Aggregator
     workers: list[str]
@@ -74,3 +109,6 @@ class Dispatcher(Node):
 
     def summary(self) -> dict[str, Any]:
         return flow_summary(self.scattered)
+
+
+register(Dispatcher)

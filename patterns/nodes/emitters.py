@@ -22,11 +22,13 @@ from heapq import heappush
 from math import log
 from typing import TYPE_CHECKING, Any
 
+from patterns import schema
 from patterns.distributions import stable_hash
 from patterns.kernel import NORMAL
 from patterns.nodes.base import (
     OK,
     TIMED_OUT,
+    Drawing,
     Link,
     Node,
     Request,
@@ -36,25 +38,120 @@ from patterns.nodes.base import (
     register,
 )
 from patterns.nodes.database import ById, Database
+from patterns.schema import Enum, Field, Int, Num, Str, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
+    from patterns.topology import Graph
+
+EMITTER_FIELDS: dict[str, Field] = {
+    # The original contract gave no default rate: ten a second, a pace one can watch.
+    "rate": Num(
+        10,
+        0,
+        schema.MAX_RATE,
+        exclusive_min=True,
+        help=gettext_noop("How many requests it sends each simulated second."),
+    ),
+    "arrival": Enum(
+        "poisson",
+        schema.ARRIVALS,
+        help=gettext_noop("Random gaps, as real users arrive, or evenly spaced."),
+    ),
+    "requests": Int(
+        None,
+        1,
+        schema.MAX_REQUESTS,
+        nullable=True,
+        help=gettext_noop(
+            "Send at most this many requests in all. Empty: keep sending until the run ends."
+        ),
+    ),
+    "sessions": Int(
+        100,
+        1,
+        schema.MAX_SESSIONS,
+        help=gettext_noop(
+            "How many different users the requests come from. Sticky and "
+            "hashing balancers route by user."
+        ),
+    ),
+    # Extension: a traffic stream's name; emitters naming the same one draw
+    # the same arrivals, sessions and request keys (`Client.__init__`).
+    "traffic": Str(
+        None,
+        40,
+        nullable=True,
+        help=gettext_noop("a traffic stream's name; emitters naming the same one send alike"),
+    ),
+}
 
 
-@register("client")
 class Client(Node):
     """Emits requests and waits for each one's outcome."""
 
+    kind = "client"
+    # Extension: a client of the asynchronous scatter-gather fetches its
+    # result by request id from the aggregator's store, `fetch_after_ms`
+    # after publishing and again after each miss, up to `fetch_attempts`
+    # reads (null: it does not fetch).
+    fields = {
+        **EMITTER_FIELDS,
+        "fetch_after_ms": Num(
+            None,
+            0,
+            schema.MAX_MS,
+            exclusive_min=True,
+            nullable=True,
+            help=gettext_noop(
+                "Publish, then come back for the result by id this long after. Empty: no fetch."
+            ),
+        ),
+        "fetch_attempts": Int(
+            5, 1, 1000, help=gettext_noop("How many reads before giving up on the result.")
+        ),
+    }
+    emitter = True
+    faultable = False
+    # Extension: the fetches by id of clients with `fetch_after_ms`.
+    section = "fetches"
+    drawing = Drawing("☺", "#d6ecfa", "#0b5f8a", gettext_noop("client"), 10)
     sync = True
+
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        """A fetching client publishes first and reads from one aggregator's store."""
+        if node.get("fetch_after_ms") is None:
+            return
+        targets = graph.targets(node["id"])
+        sub = f"{path}.fetch_after_ms"
+        first = targets[0] if targets else None
+        if first is None or not graph.kind_of(first).broker:
+            graph.add(
+                sub, "a client fetches later only if its first edge publishes on a topic or queue"
+            )
+        stores = {
+            n["store"] for n in graph.by_id.values() if n["kind"] == "aggregator" and n["store"]
+        }
+        reads = [t for t in targets if t in stores]
+        if not reads:
+            graph.add(sub, "needs an edge to the database an aggregator stores into, to fetch from")
+        elif len(reads) > 1:
+            graph.add(sub, f"reads from several stores ({', '.join(reads)}); keep one edge")
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)
-        self.rng = random.Random(stable_hash(sim.seed, "node", self.id))
-        self.salt = stable_hash(sim.seed, "requests", self.id)
+        # Extension (docs/topology.md, "client and source"): clients that name
+        # the same `traffic` draw their arrivals, sessions and request keys
+        # from that name, not their id, so lanes compared side by side get
+        # the very same requests. Without it, the id: as before.
+        stream = str(spec.get("traffic") or self.id)
+        self.rng = random.Random(stable_hash(sim.seed, "node", stream))
+        self.salt = stable_hash(sim.seed, "requests", stream)
         self.gap_ms = 1000.0 / float(spec.get("rate", 10))
         self.poisson = spec.get("arrival", "poisson") == "poisson"
         self.cap = spec.get("requests")
-        self.sessions = [f"{self.id}-{k}" for k in range(int(spec.get("sessions", 100)))]
+        self.sessions = [f"{stream}-{k}" for k in range(int(spec.get("sessions", 100)))]
         self.emitted = 0
         self.until = float(sim.duration_ms)
         after = spec.get("fetch_after_ms")
@@ -124,8 +221,9 @@ class Client(Node):
         if self.fetch_after is not None:
             links = self.wire_fetch(links)
         super().wire(links)
-        # TOPOLOGY.md: a client whose first hop is a topic or queue does not
-        # wait; its request ends when every branch it spawned has ended.
+        # docs/topology.md ("client and source"): a client whose first hop is
+        # a topic or queue does not wait; its request ends when every branch
+        # it spawned has ended.
         if self.calls and self.calls[0].asynchronous:
             self.sync = False
 
@@ -192,21 +290,40 @@ class Client(Node):
             self.fetches["gave_up"] += 1
             self.sim.close(req, TIMED_OUT if outcome == OK else outcome)
 
+    def section_entry(self) -> Any:
+        return dict(self.fetches) if self.fetch_link is not None else None
 
-@register("source")
+
+register(Client)
+
+
 class Source(Client):
     """Emits items into a pipe and does not wait for them."""
 
+    kind = "source"
+    fields = EMITTER_FIELDS
+    # Its items go down pipes; it never waits (patterns/nodes/pipes.py).
+    pipe = True
+    drawing = Drawing("⇶", "#d6ecfa", "#0b5f8a", gettext_noop("source"), 20)
     sync = False
+
+
+register(Source)
 
 
 # How many copies a sink remembers before it forgets those of finished items.
 SINK_SWEEP = 1024
 
 
-@register("sink")
 class Sink(Node):
     """Records completed items: the end of a pipe."""
+
+    kind = "sink"
+    pipe = True
+    faultable = False
+    # Extension: a copy a sink has already received (at-least-once delivery).
+    events = {"item.duplicate": ("req", "node", "tag")}
+    drawing = Drawing("⤓", "#e8e8e8", "#444", gettext_noop("sink"), 30)
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)
@@ -240,6 +357,7 @@ class Sink(Node):
                 self.sweep_at = max(SINK_SWEEP, 2 * len(self.seen))
             self.received += 1
             self.completed_since += 1
+            req.root.delivered += 1
             if self.log is not None:
                 self.log.append(("node.finish", now, req.id, self.id, self.id))
         if req.parent is not None and not req.done and not req.branches:
@@ -257,3 +375,6 @@ class Sink(Node):
 
     def summary(self) -> dict[str, Any]:
         return {**flow_summary(self.received), "duplicates": self.duplicates}
+
+
+register(Sink)

@@ -10,16 +10,61 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from patterns.nodes.base import REJECTED, Reply, Request, register
-from patterns.nodes.service import STARTING, STOPPED, UP, Instance, Job, Service
+from patterns import schema
+from patterns.nodes.base import REJECTED, Drawing, Reply, Request, register
+from patterns.nodes.service import POOL_FIELDS, STARTING, STOPPED, UP, Instance, Job, Service
+from patterns.schema import Int, Num, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
+    from patterns.topology import Graph
 
 
-@register("function")
 class Function(Service):
     """A pool that grows on demand up to `max_instances` and shrinks when idle."""
+
+    kind = "function"
+    fields = {
+        **POOL_FIELDS,
+        # A function may start with no warm instance: every first call is cold.
+        "instances": Int(
+            1, 0, schema.MAX_INSTANCES, help=gettext_noop("How many copies of it run at the start.")
+        ),
+        "max_instances": Int(
+            10,
+            1,
+            schema.MAX_INSTANCES,
+            help=gettext_noop("The most instances it starts on demand."),
+        ),
+        "cold_start_ms": Num(
+            250,
+            0,
+            schema.MAX_MS,
+            help=gettext_noop("How long a new instance takes to start, in ms."),
+        ),
+        "idle_ms": Num(
+            60_000,
+            0,
+            schema.MAX_MS,
+            help=gettext_noop("An instance with nothing to do stops after this long, in ms."),
+        ),
+    }
+    # It sizes itself on demand, up to max_instances: not resized by hand.
+    scalable = False
+    drawing = Drawing("λ", "#cfeee4", "#00664a", gettext_noop("function"), 50)
+
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        Service.check_graph(graph, node, path)
+        if node["instances"] > node["max_instances"]:
+            graph.add(
+                f"{path}.instances",
+                f"{node['instances']} is above max_instances {node['max_instances']}",
+            )
+
+    @staticmethod
+    def instances_of(node: dict[str, Any]) -> int:
+        return int(max(node["instances"], node["max_instances"]))
 
     shared_queue = True
 
@@ -149,3 +194,6 @@ class Function(Service):
         out = super().summary()
         out["cold_starts"] = self.cold_starts
         return out
+
+
+register(Function)

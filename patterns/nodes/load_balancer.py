@@ -12,12 +12,15 @@ preferred while any of them is usable.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from patterns.balancing import ALGORITHMS
+from patterns import schema
+from patterns.balancing import ALGORITHMS, Pick
 from patterns.distributions import stable_hash
+from patterns.events import build_with, string_text, value_text
 from patterns.nodes.base import (
     FAILED,
+    Drawing,
     Link,
     Node,
     Reply,
@@ -27,14 +30,80 @@ from patterns.nodes.base import (
     flow_summary,
     register,
 )
+from patterns.schema import INSTANCE, Bool, Enum, Field, Record, Str, gettext_noop, show
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
+    from patterns.topology import Graph
+
+# How many `lb.pick` reasons a balancer's algorithm keeps for reuse (_pick).
+REASONS_KEPT: Final = 4096
 
 
-@register("load_balancer")
 class LoadBalancer(Node):
     """Spreads calls over its targets with one of the algorithms in `patterns.balancing`."""
+
+    kind = "load_balancer"
+    fields = {
+        "algorithm": Enum(
+            "round_robin",
+            schema.ALGORITHMS,
+            help=gettext_noop("How the balancer picks an instance for each request."),
+        ),
+        "weights": Field(
+            "weights",
+            {},
+            help=gettext_noop(
+                "How much of the traffic each target gets, for weighted round"
+                ' robin, e.g. {"api": 3, "api#2": 1}.'
+            ),
+        ),
+        "zone": Str(
+            None,
+            schema.MAX_ZONE_NAME,
+            nullable=True,
+            help=gettext_noop("The zone this balancer sits in."),
+        ),
+        "zone_aware": Bool(False, help=gettext_noop("Prefer instances in its own zone.")),
+        "health_check": Record(
+            schema.HEALTH_CHECK,
+            nullable=False,
+            default={},
+            help=gettext_noop(
+                "How often it checks its targets, and after how many failed "
+                "checks in a row it stops sending to one."
+            ),
+        ),
+    }
+    events = {
+        "lb.pick": ("req", "lb", "session", "chosen", "candidates", "reason"),
+        # Extension: a balancer's health checks changed their view of a target.
+        "lb.health": ("lb", "target", "healthy", "reason"),
+    }
+    section = "load_balancers"
+    drawing = Drawing("⚖", "#fbe7bf", "#8a5a00", gettext_noop("load balancer"), 70)
+
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        targets = graph.targets(node["id"])
+        if not targets:
+            graph.add(path, "load_balancer has no downstream target")
+        if node["zone_aware"] and node["zone"] is None:
+            graph.add(f"{path}.zone_aware", "needs the balancer's own zone (zone)")
+        for target in node["weights"]:
+            sub = f"{path}.weights[{show(target)}]"
+            match = INSTANCE.fullmatch(target) if isinstance(target, str) else None
+            name = match.group(1) if match else target
+            if name not in targets:
+                graph.add(
+                    sub,
+                    "must be a downstream target of this balancer, a node id or an instance "
+                    f"such as api#0 (targets: {', '.join(targets) or 'none'})",
+                )
+            elif match:
+                count = graph.instance_count(name)
+                if int(match.group(2)) >= count:
+                    graph.add(sub, f"{name} has instances {name}#0 to {name}#{count - 1}")
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)
@@ -176,9 +245,7 @@ class LoadBalancer(Node):
         if self.direct[i]:
             if log is not None:
                 now = self.kernel.now
-                log.append(
-                    ("msg.send", now, req.id, self.id, link.target.name, now + link.latency)
-                )
+                log.append(("msg.send", now, req.id, self.id, link.target.name, now + link.latency))
             link.target.accept(req, back, link.op)
         else:
             link.call(req, back)
@@ -254,6 +321,90 @@ class LoadBalancer(Node):
 
     def pick_counts(self) -> dict[str, int]:
         return {name: self.picks[i] for i, name in enumerate(self.names)}
+
+    def section_entry(self) -> Any:
+        return self.pick_counts()
+
+
+register(LoadBalancer)
+
+
+# -- the lb.pick event, built from what `accept` logged --------------------------
+def _pick(r: tuple[Any, ...]) -> tuple[list[str], list[int], str]:
+    """The candidates' names and loads of a logged `lb.pick`, and its reason."""
+    # Logged by LoadBalancer.accept as (..., chosen, algorithm, candidate
+    # indices, every target's load, chosen index, the algorithm's note).
+    algorithm, cands, loads = r[6], r[7], r[8]
+    names = algorithm.lb.names
+    if len(cands) == len(loads):
+        # Every target is a candidate (cands[j] == j), the common case: the
+        # logged copy of the loads is the candidates' loads, in order, and
+        # nothing else holds it. `names` may have grown since (targets added
+        # after the pick): the first len(loads) of them are those targets.
+        cand_loads = loads
+        cand_names = names[: len(loads)]
+    else:
+        cand_loads = [loads[c] for c in cands]
+        cand_names = [names[c] for c in cands]
+    reasons = algorithm.reasons
+    if reasons is None:
+        reason = algorithm.explain(Pick(algorithm, cands, cand_loads, r[9], r[4], r[10]))
+    else:
+        # The same chosen index, note and loads of the same candidates give
+        # the same words: a balancer sees few such combinations.
+        # Every target a candidate: the loads' length says which they are.
+        key = (r[9], r[10], None if cand_loads is loads else tuple(cands), tuple(cand_loads))
+        reason = reasons.get(key)
+        if reason is None:
+            if len(reasons) >= REASONS_KEPT:
+                reasons.clear()
+            reason = reasons[key] = algorithm.explain(
+                Pick(algorithm, cands, cand_loads, r[9], r[4], r[10])
+            )
+    return cand_names, cand_loads, reason
+
+
+def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
+    names, loads, reason = _pick(r)
+    return {
+        "seq": seq,
+        "t": r[1],
+        "type": "lb.pick",
+        "req": r[2],
+        "lb": r[3],
+        "session": r[4],
+        "chosen": r[5],
+        # Pick.candidates(), from the loads of every target as logged.
+        "candidates": [{"target": n, "load": x} for n, x in zip(names, loads, strict=True)],
+        "reason": reason,
+    }
+
+
+# `{"target":"<name>","load":` per target name met: a balancer picks among the
+# same few targets all run long, eight of them an event in the benchmark.
+_CANDIDATE_TEXT: dict[str, str] = {}
+
+
+def _lb_pick_json(seq: int, r: tuple[Any, ...], t: str) -> str:
+    names, loads, reason = _pick(r)
+    heads = _CANDIDATE_TEXT
+    parts = []
+    for n, x in zip(names, loads, strict=True):
+        head = heads.get(n)
+        if head is None:
+            if len(heads) >= REASONS_KEPT:  # bounded in a worker that runs many topologies
+                heads.clear()
+            head = heads[n] = f'{{"target":{string_text(n)},"load":'
+        parts.append(head + value_text(x) + "}")
+    candidates = ",".join(parts)
+    return (
+        f'{{"seq":{seq},"t":{t},"type":"lb.pick","req":{value_text(r[2])},'
+        f'"lb":{value_text(r[3])},"session":{value_text(r[4])},"chosen":{value_text(r[5])},'
+        f'"candidates":[{candidates}],"reason":{value_text(reason)}}}'
+    )
+
+
+build_with("lb.pick", _lb_pick, _lb_pick_json)
 
 
 def _never(req: Request, outcome: int) -> None:

@@ -29,7 +29,9 @@ each one's last record from the store and carries on from there, so the step
 that was in flight runs again (steps must be idempotent: the card may be
 charged twice otherwise). A write already sent when its writer crashes still
 lands: the database does not know the writer died. The caller keeps waiting
-and gets its answer from the replica that finishes the saga. Without a store
+and gets its answer from the replica that finishes the saga; the taking-over
+replica logs a `node.start` for it, so each saga's work is counted on the
+replica it runs on. Without a store
 a crashed replica's sagas are lost: the caller gets FAILED at once and the
 summary counts them in `sagas.lost`.
 """
@@ -39,10 +41,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from patterns.nodes.base import FAILED, OK, TIMED_OUT, Link, Node, Reply, Request, Target, register
+from patterns import schema
+from patterns.nodes.base import (
+    FAILED,
+    OK,
+    TIMED_OUT,
+    Drawing,
+    Link,
+    Node,
+    Reply,
+    Request,
+    Target,
+    register,
+)
+from patterns.schema import Field, Int, Num, Str, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
+    from patterns.topology import Graph
+
+SAGA_OUTCOMES = ("completed", "compensated", "failed", "resumed", "lost")
 
 FORWARD, COMPENSATING = "forward", "compensating"
 
@@ -145,9 +163,77 @@ class Entry(Target):
         replica.accept(req, reply, op)
 
 
-@register("orchestrator")
 class Orchestrator(Node):
     """Runs a saga per request over its replicas; see the module docstring."""
+
+    kind = "orchestrator"
+    fields = {
+        "steps": Field(
+            "steps",
+            [],
+            help=gettext_noop(
+                'The calls of the saga, in order, e.g. [{"call": "payment", '
+                '"retries": 2, "compensate": "refund"}, ...].'
+            ),
+        ),
+        "replicas": Int(
+            1,
+            1,
+            schema.MAX_INSTANCES,
+            help=gettext_noop("How many copies of the orchestrator run."),
+        ),
+        "store": Str(
+            None,
+            40,
+            nullable=True,
+            help=gettext_noop("The id of a database node keeping each saga's state."),
+        ),
+        "failover_ms": Num(
+            5000,
+            0,
+            schema.MAX_MS,
+            help=gettext_noop("How long before another replica carries on, in ms."),
+        ),
+    }
+    events = {
+        # Extended with the replica running the saga and the node the step
+        # calls (none for the saga's end states); `step` indexes the flat
+        # list of call steps.
+        "saga": ("req", "node", "state", "step", "attempt", "replica", "call"),
+        # Extension: the result of one call of a saga step (ok, failed, timed_out).
+        "saga.step": ("req", "node", "replica", "step", "call", "attempt", "outcome"),
+    }
+    section = "sagas"
+    drawing = Drawing("♪", "#faf6c4", "#6b6400", gettext_noop("orchestrator"), 120)
+
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        called = {e["to"] for _, e in graph.out[node["id"]]}
+        if not node["steps"]:
+            graph.add(f"{path}.steps", "an orchestrator needs at least one step")
+        for i, step in enumerate(node["steps"]):
+            sub = f"{path}.steps[{i}]"
+            if "parallel" in step:
+                for j, branch in enumerate(step["parallel"]):
+                    _check_step(graph, branch, f"{sub}.parallel[{j}]", called)
+            else:
+                _check_step(graph, step, sub, called)
+        if node["store"] is not None:
+            graph.check_store(node["store"], f"{path}.store")
+
+    @staticmethod
+    def instances_of(node: dict[str, Any]) -> int:
+        return int(node["replicas"])
+
+    @staticmethod
+    def summarize_section(nodes: list[Node]) -> Any:
+        """Saga outcomes summed over the orchestrators (`lost`: gone with a replica, no store)."""
+        total = dict.fromkeys(SAGA_OUTCOMES, 0)
+        for node in nodes:
+            if isinstance(node, Orchestrator):
+                for key, n in node.saga_counts().items():
+                    total[key] += n
+        return total
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)
@@ -447,6 +533,11 @@ class Orchestrator(Node):
             if phase == FORWARD and stage < len(self.stages)
             else (undo[0] if undo else None)
         )
+        if self.log is not None:
+            # The saga now occupies this replica: its work starts here as begin()'s did on
+            # the crashed one (whose instance.down ended it there), so a fold of node.start
+            # and node.finish counts it where it runs and ends.
+            self.log.append(("node.start", self.kernel.now, saga.req.id, self.id, replica.name))
         self.saga_event(saga, "resumed", nxt, 0, None)
         token = saga.token
         assert self.read is not None
@@ -509,3 +600,18 @@ class Orchestrator(Node):
                 for r in self.replicas
             },
         }
+
+
+register(Orchestrator)
+
+
+def _check_step(graph: Graph, step: dict[str, Any], path: str, called: set[str]) -> None:
+    for name in ("call", "compensate"):
+        target = step.get(name)
+        if target is None:
+            continue
+        sub = f"{path}.{name}"
+        if graph.missing(target):
+            graph.add(sub, f'no node "{target}"')
+        elif graph.known(target) and target not in called:
+            graph.add(sub, f'"{target}" needs an edge from this orchestrator')

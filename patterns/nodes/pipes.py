@@ -1,6 +1,6 @@
 """Which edges are asynchronous, and what a filter's `split` does to them.
 
-TOPOLOGY.md: an edge into a `topic` or `queue`, and an edge between
+docs/topology.md, "Edges": an edge into a `topic` or `queue`, and an edge between
 `source`, `filter` and `sink`, carries a message or an item and its sender
 goes on at once. `configure` marks such links asynchronous (`Link.send`);
 down a filter's `when: ok` pipes each item leaves as `split` copies. Edges
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from patterns.distributions import M64, stable_hash
-from patterns.schema import BROKERS, PIPE_KINDS
+from patterns.nodes.base import KINDS
 
 if TYPE_CHECKING:
     from patterns.nodes.base import Link, Node
@@ -25,9 +25,10 @@ def is_asynchronous(sender_kind: str, receiver_kind: str) -> bool:
 
     A source never waits (it has no worker to wait with), whatever it sends to.
     """
-    if sender_kind == "source":
+    sender, receiver = KINDS[sender_kind], KINDS[receiver_kind]
+    if sender.emitter and sender.pipe:
         return True
-    return receiver_kind in BROKERS or (sender_kind in PIPE_KINDS and receiver_kind in PIPE_KINDS)
+    return receiver.broker or (sender.pipe and receiver.pipe)
 
 
 def configure(link: Link, sender: Node, receiver: Node) -> None:
@@ -36,5 +37,5 @@ def configure(link: Link, sender: Node, receiver: Node) -> None:
     if not is_asynchronous(sender.kind, receiver.kind):
         return
     link.asynchronous = True
-    if sender.kind == "filter" and link.when == "ok":
+    if "split" in sender.fields and link.when == "ok":
         link.copies = int(sender.spec.get("split", 1))

@@ -20,27 +20,41 @@ from collections import deque
 from collections.abc import Callable
 from heapq import heappush
 from math import log
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from patterns.distributions import M64, draw, sampler, stable_hash
+from patterns import schema
+from patterns.distributions import M64, NATIVE_DRAW, draw, sampler, stable_hash
 from patterns.kernel import NORMAL
-from patterns.nodes.base import FAILED, OK, REJECTED, Node, Reply, Request, Target, register
+from patterns.nodes.base import (
+    FAILED,
+    OK,
+    REJECTED,
+    Drawing,
+    Link,
+    Node,
+    Reply,
+    Request,
+    Target,
+    register,
+)
+from patterns.schema import Duration, Enum, Field, Int, Num, Record, Str, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
+    from patterns.topology import Graph
 
 # Instance states.
-UP = "up"  # serving (possibly crashed: see Instance.crashed)
-STARTING = "starting"  # booting (autoscale, cold start): not yet serving
-DRAINING = "draining"  # being removed: finishes what it holds, takes nothing new
-STOPPED = "stopped"
-SERVING = (UP, DRAINING)  # states in which an instance works off its queue
+UP: Final = "up"  # serving (possibly crashed: see Instance.crashed)
+STARTING: Final = "starting"  # booting (autoscale, cold start): not yet serving
+DRAINING: Final = "draining"  # being removed: finishes what it holds, takes nothing new
+STOPPED: Final = "stopped"
+SERVING: Final = (UP, DRAINING)  # states in which an instance works off its queue
 
 
 class Job:
     """One request being handled by one instance."""
 
-    __slots__ = ("req", "reply", "op", "inst", "epoch", "step", "errors")
+    __slots__ = ("req", "reply", "op", "inst", "epoch", "step", "errors", "quiet")
 
     def __init__(self, req: Request, reply: Reply, op: str, inst: Instance):
         self.req = req
@@ -50,6 +64,7 @@ class Job:
         self.epoch = inst.epoch
         self.step = 0
         self.errors = False  # True once it is on the node's error edges
+        self.quiet = False  # True when it passes nothing down its pipes (a filter's `pass_rate`)
 
     def answer(self, req: Request, outcome: int) -> None:
         """The answer of a downstream call this job waits for."""
@@ -130,10 +145,13 @@ class Instance(Target):
             self.active.add(job)
             node = self.node
             n = req.n = req.n + 1
-            z = (req.key ^ node.salt) + n * 0x9E3779B97F4A7C15 & M64
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
-            u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
+            if NATIVE_DRAW is not None:
+                u = NATIVE_DRAW(req.key, node.salt, n)
+            else:
+                z = (req.key ^ node.salt) + n * 0x9E3779B97F4A7C15 & M64
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
+                z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
+                u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
             mean = node.exp_mean
             if mean is not None:
                 ms = -mean * log(1.0 - u) * self.slow * node.slow
@@ -167,11 +185,14 @@ class Instance(Target):
         node = self.node
         req = job.req
         n = req.n = req.n + 1
-        # distributions.draw, inlined
-        z = (req.key ^ node.salt) + n * 0x9E3779B97F4A7C15 & M64
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
-        u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
+        # distributions.draw, inlined (the C version where the engine is compiled)
+        if NATIVE_DRAW is not None:
+            u = NATIVE_DRAW(req.key, node.salt, n)
+        else:
+            z = (req.key ^ node.salt) + n * 0x9E3779B97F4A7C15 & M64
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & M64
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EB & M64
+            u = ((z ^ (z >> 31)) >> 11) * 1.1102230246251565e-16
         mean = node.exp_mean
         if mean is not None:
             # The exponential sampler's own expression, so the draw is identical.
@@ -210,19 +231,19 @@ class Instance(Target):
             if not self.busy and self.idle_hook is not None:
                 self.idle_hook(self)
             return
-        if node.failure_rate:
-            req = job.req
-            req.n += 1
-            if draw(req.key, node.salt, req.n) < node.failure_rate:
-                self.fail(job, FAILED, "failure rate")
-                return
+        if node.failure_rate and node.fails(job.req):
+            self.fail(job, FAILED, "failure rate")
+            return
         if node.calls:
+            if node.pass_rate < 1.0:
+                job.quiet = not node.passes(job.req)
             self.next_call(job)
         else:
             self.finish(job, OK)
 
     def next_call(self, job: Job) -> None:
-        links = self.node.errors if job.errors else self.node.calls
+        node = self.node
+        links = node.errors if job.errors else node.kept if job.quiet else node.calls
         if job.step < len(links):
             link = links[job.step]
             job.step += 1
@@ -346,21 +367,126 @@ class Spread(Target):
         inst.accept(req, reply, op)
 
 
-@register("service")
+# A pool's fields: a service's, and those of the kinds built on it (function, filter).
+POOL_FIELDS: dict[str, Field] = {
+    "instances": Int(
+        1, 1, schema.MAX_INSTANCES, help=gettext_noop("How many copies of it run at the start.")
+    ),
+    "concurrency": Int(
+        1,
+        1,
+        schema.MAX_CONCURRENCY,
+        help=gettext_noop("How many requests one instance works on at once."),
+    ),
+    "service_time": Duration(
+        10,
+        help=gettext_noop(
+            "How long one request keeps a worker busy: always the same, "
+            "or drawn at random around a mean (empty: 10 ms)."
+        ),
+    ),
+    "queue_limit": Int(
+        None,
+        0,
+        schema.MAX_QUEUE_LIMIT,
+        nullable=True,
+        help=gettext_noop(
+            "How many requests may wait at each instance; more are turned away. Empty: no limit."
+        ),
+    ),
+    "failure_rate": Num(
+        0, 0, 1, help=gettext_noop("The share of requests that fail: 0 none, 0.1 one in ten.")
+    ),
+    "zones": Field(
+        "zones",
+        [],
+        help=gettext_noop(
+            "The zones its instances are spread over, in turn, e.g. a, b. Empty: no zones."
+        ),
+    ),
+    "resource": Enum(
+        "cpu",
+        schema.RESOURCES,
+        help=gettext_noop("What it mostly uses; for display and cost only."),
+    ),
+    "cost_per_hour": Num(
+        0,
+        0,
+        schema.MAX_COST,
+        help=gettext_noop("What one instance costs per hour while it serves."),
+    ),
+    "autoscale": Record(
+        schema.AUTOSCALE,
+        help=gettext_noop(
+            "Add instances when they get busy and remove them when they idle, within limits."
+        ),
+    ),
+    # Extension: a draw stream's name; pools naming the same one draw the same
+    # numbers for the same request (`salt`).
+    "draws": Str(
+        None,
+        40,
+        nullable=True,
+        help=gettext_noop("a draw stream's name; pools naming the same one draw alike"),
+    ),
+}
+
+
 class Service(Node):
     """A pool of instances behind one name; see the module docstring."""
 
+    kind = "service"
+    fields = POOL_FIELDS
+    pooled = True
+    scalable = True
+    stage = True
+    events = {
+        # Extension: an autoscaler changed a pool's size.
+        "autoscale": ("node", "from", "to", "utilization", "reason"),
+        # Extension: a pool resized by hand (`Simulation.scale`, patterns/scaling.py).
+        "scale": ("node", "from", "to", "reason"),
+    }
+    drawing = Drawing("⚙", "#cfeee4", "#00664a", gettext_noop("service"), 40)
     shared_queue = False
     # Set by the topics and queues this node consumes from (patterns.nodes.broker):
     # called with an instance that has a free worker and nothing queued of its own.
     feed: Callable[[Instance], None] | None = None
 
+    @staticmethod
+    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+        autoscale = node["autoscale"]
+        if autoscale:
+            sub = f"{path}.autoscale"
+            if autoscale["min"] > autoscale["max"]:
+                graph.add(sub, f"min {autoscale['min']} is above max {autoscale['max']}")
+            elif not autoscale["min"] <= node["instances"] <= autoscale["max"]:
+                graph.add(
+                    f"{path}.instances",
+                    f"{node['instances']} is outside autoscale min..max "
+                    f"({autoscale['min']}..{autoscale['max']})",
+                )
+
+    @staticmethod
+    def instances_of(node: dict[str, Any]) -> int:
+        autoscale = node.get("autoscale")
+        top = autoscale["max"] if autoscale else 0
+        return int(max(node["instances"], top))
+
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)
-        self.salt = stable_hash(sim.seed, "node", self.id)
+        # Mixed into each of a request's draws here (service time, failure).
+        # Extension (docs/topology.md, `draws`): pools naming the same stream
+        # share it, so lanes fed the same traffic give a request the same
+        # work in each; without it, the id, as before.
+        self.salt = stable_hash(sim.seed, "node", str(spec.get("draws") or self.id))
         self.concurrency = int(spec.get("concurrency", 1))
         self.queue_limit = spec.get("queue_limit")
         self.failure_rate = float(spec.get("failure_rate", 0) or 0)
+        self.fail_salt = stable_hash(sim.seed, "fail", str(spec.get("draws") or self.id))
+        # A filter's `pass_rate` (patterns/nodes/filter.py): the share of items
+        # it passes down its pipes; the others take only `kept`, its calls.
+        self.pass_rate = 1.0
+        self.kept: list[Link] = []
         self.zone_list: list[str] = list(spec.get("zones") or [])
         self.sample = sampler(spec.get("service_time", 10))
         # The mean of an exponential service time, for the inlined draw in
@@ -394,6 +520,26 @@ class Service(Node):
 
     def initial_instances(self) -> int:
         return int(self.spec.get("instances", 1))
+
+    def fails(self, req: Request) -> bool:
+        """Whether this try of `req` here fails (`failure_rate`).
+
+        Drawn from the request's key, this node and how many times the
+        request has been tried here, not from the draws it took on its way:
+        so a request fails at a node whichever route brought it (an
+        orchestrator's calls, or a chain of topics that hand on its key), and
+        a retry or a redelivery draws anew.
+        """
+        tries = req.tries
+        if tries is None:
+            tries = req.tries = {}
+        k = tries.get(self.fail_salt, 0) + 1
+        tries[self.fail_salt] = k
+        return draw(req.key, self.fail_salt, k) < self.failure_rate
+
+    def passes(self, req: Request) -> bool:
+        """Whether `req` goes on down the pipes (Filter, `pass_rate`); a service passes all."""
+        return True
 
     def work_time(self, u: float, op: str) -> float:
         return self.sample(u)
@@ -584,6 +730,13 @@ class Service(Node):
         return [i.index for i in self.all if i.zone == zone]
 
     # -- statistics ------------------------------------------------------
+    def backlog(self) -> int:
+        # Instances that share one queue (a function's) each point at it: count it once.
+        queued = len(self.all[0].queue) if self.shared_queue and self.all else None
+        if queued is None:
+            queued = sum(len(i.queue) for i in self.all)
+        return queued + sum(i.busy for i in self.all)
+
     def snapshot(self) -> dict[str, Any]:
         now = self.kernel.now
         area = sum(i.utilization_area() for i in self.all)
@@ -631,6 +784,9 @@ class Service(Node):
                 for i in ever
             },
         }
+
+
+register(Service)
 
 
 def _exponential_mean(duration: Any) -> float | None:

@@ -1,7 +1,7 @@
 """The built-in scenarios: topology files that each show one pattern at work.
 
 Each scenario is one JSON topology in this package, with a top-level
-`description` (an extension, see docs/topology-extensions.md) telling a
+`description` (see docs/topology.md, "The document") telling a
 learner what to watch. Adding a scenario is adding a file; `ORDER` only
 decides where the known ones appear in the library.
 """
@@ -54,7 +54,7 @@ class Scenario:
     document: dict[str, Any]
 
 
-def all() -> list[Scenario]:  # shadows the builtin: the agreed API name (CONTRACT.md)
+def all() -> list[Scenario]:  # shadows the builtin: the agreed API name (patterns/CONTRACT.md)
     """Every built-in scenario, in library order; each call returns fresh documents."""
     return [_copy(s) for s in _scenarios()]
 
@@ -98,3 +98,26 @@ def _scenarios() -> tuple[Scenario, ...]:
             )
         )
     return tuple(found)
+
+
+def text(language: str) -> dict[str, dict[str, str]]:
+    """Each scenario's `name` and `description` in another language, by slug ({} if none).
+
+    The scenario files are written in English; `text/<language>.json` (e.g. text/ko.json)
+    holds the same two fields in that language, as data beside them
+    (docs/topology.md). A scenario missing there is shown in English.
+    """
+    return dict(_text(language))
+
+
+@cache
+def _text(language: str) -> tuple[tuple[str, dict[str, str]], ...]:
+    if not language.isalpha():
+        return ()
+    f = resources.files(__package__) / "text" / f"{language}.json"
+    if not f.is_file():
+        return ()
+    found = json.loads(f.read_text(encoding="utf-8"))
+    return tuple(
+        (slug, {"name": t["name"], "description": t["description"]}) for slug, t in found.items()
+    )

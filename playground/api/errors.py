@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from playground.refusals import Refused, translated
+
 
 class ApiError(Exception):
     """A refusal with its HTTP status and every problem found."""
@@ -69,7 +71,8 @@ def _message(error: dict[str, Any]) -> str:
 def _respond(
     api: NinjaAPI, request: HttpRequest, status: int, errors: list[dict[str, str]]
 ) -> HttpResponse:
-    return api.create_response(request, {"errors": errors}, status=status)
+    # `message` in the request's language (Accept-Language, or the site's switch); `path` as is.
+    return api.create_response(request, {"errors": translated(errors)}, status=status)
 
 
 def install(api: NinjaAPI) -> None:
@@ -78,6 +81,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ApiError)
     def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
         return _respond(api, request, exc.status, exc.errors)
+
+    @api.exception_handler(Refused)
+    def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+        return _respond(api, request, exc.status, exc.errors())
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:

@@ -59,7 +59,9 @@ class StrictJSONParser(Parser):
         try:
             data = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
-            raise ApiError.one(400, "body", f"not valid JSON: {exc}") from None
+            sent = request.content_type or ""
+            hint = f" (send JSON as application/json, not {sent})" if "json" not in sent else ""
+            raise ApiError.one(400, "body", f"not valid JSON: {exc}{hint}") from None
         except RecursionError:
             raise ApiError.one(400, "body", "JSON nested too deeply") from None
         check_storable(data)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router
 
-from playground import access, exports
+from playground.accounts import access
 from playground.api import serialize
+from playground.api.auth import caller_of
 from playground.api.errors import ApiError, not_found
 from playground.api.schemas import ControlIn, EventsOut, RunOut
-from playground.launch import Refused, parse_speed
 from playground.models import EventBatch, Run
+from playground.runs import exports
+from playground.runs.controls import control, parse_speed
 
 router = Router(tags=["runs"])
 
@@ -22,7 +23,7 @@ MAX_PAGE = 10_000
 
 
 def _visible(request: HttpRequest, pk: int, key: str | None) -> Run:
-    caller = request.auth
+    caller = caller_of(request)
     run = access.visible_run(caller.user, caller.session_key(), pk, key)
     if run is None:
         raise not_found("run", pk)
@@ -32,11 +33,12 @@ def _visible(request: HttpRequest, pk: int, key: str | None) -> Run:
 @router.get(
     "", response=list[RunOut], summary="Your own runs (this browser session's, when not logged in)"
 )
-def my_runs(request: HttpRequest, limit: int = 50):
-    caller = request.auth
+def my_runs(request: HttpRequest, limit: int = 50) -> list[dict[str, Any]]:
+    caller = caller_of(request)
     limit = max(1, min(limit, 500))
-    if caller.is_authenticated:
-        runs = Run.objects.filter(owner=caller.user)
+    owner = access.account(caller.user)
+    if owner is not None:
+        runs = Run.objects.filter(owner=owner)
     elif caller.session_key():
         runs = Run.objects.filter(owner__isnull=True, session_key=caller.session_key())
     else:
@@ -49,10 +51,14 @@ def my_runs(request: HttpRequest, limit: int = 50):
     response={200: RunOut, **REFUSALS},
     summary="A run's status, reason, summary and stored event count",
 )
-def get_run(request: HttpRequest, pk: int, key: str | None = None):
-    from playground.runner import reap_if_stale
+def get_run(request: HttpRequest, pk: int, key: str | None = None) -> dict[str, Any]:
+    from playground.runs.reaper import reap_if_stale
 
-    return serialize.run(reap_if_stale(_visible(request, pk, key)))
+    run = reap_if_stale(_visible(request, pk, key))
+    out = serialize.run(run)
+    if access.can_control_run(caller_of(request).user, caller_of(request).session_key(), run):
+        out["share_url"] = access.run_share_path(run)
+    return out
 
 
 @router.get(
@@ -62,7 +68,7 @@ def get_run(request: HttpRequest, pk: int, key: str | None = None):
 )
 def run_events(
     request: HttpRequest, pk: int, after: int = -1, limit: int = 1000, key: str | None = None
-):
+) -> dict[str, Any]:
     run = _visible(request, pk, key)
     if limit < 1 or limit > MAX_PAGE:
         raise ApiError.one(400, "limit", f"limit is between 1 and {MAX_PAGE}")
@@ -86,8 +92,10 @@ def run_events(
     response={200: RunOut, **REFUSALS},
     summary="Pause, resume, speed, step, fault, scale a stage, or cancel (its starter only)",
 )
-def control_run(request: HttpRequest, pk: int, payload: ControlIn, key: str | None = None):
-    caller = request.auth
+def control_run(
+    request: HttpRequest, pk: int, payload: ControlIn, key: str | None = None
+) -> dict[str, Any]:
+    caller = caller_of(request)
     run = _visible(request, pk, key)
     if not access.can_control_run(caller.user, caller.session_key(), run):
         raise ApiError.one(403, "action", "only whoever started this run may control it")
@@ -97,18 +105,15 @@ def control_run(request: HttpRequest, pk: int, payload: ControlIn, key: str | No
         )
     params: dict[str, Any] = {}
     if payload.action == "speed":
-        if payload.speed is None:
-            raise ApiError.one(400, "speed", 'speed is required: a number or "max"')
-        try:
-            parse_speed(payload.speed)
-        except Refused as exc:
-            raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        parse_speed(payload.speed)  # checked before anything is stored; a Refused is a 400
         params["speed"] = payload.speed
     elif payload.speed is not None:
         raise ApiError.one(400, "speed", f"speed goes with the action speed, not {payload.action}")
     if payload.action == "fault":
         if payload.fault is None:
-            raise ApiError.one(400, "fault", "fault is required: a fault object as in TOPOLOGY.md")
+            raise ApiError.one(
+                400, "fault", "fault is required: a fault object as in docs/topology.md"
+            )
         params["fault"] = payload.fault
     elif payload.fault is not None:
         raise ApiError.one(400, "fault", f"fault goes with the action fault, not {payload.action}")
@@ -123,19 +128,14 @@ def control_run(request: HttpRequest, pk: int, payload: ControlIn, key: str | No
                 raise ApiError.one(
                     400, field, f"{field} goes with the action scale, not {payload.action}"
                 )
-    if importlib.util.find_spec("playground.runner") is None:
-        raise ApiError.one(400, "action", "the run pipeline (playground.runner) is not installed")
-    from playground.runner import ControlError, control
-
-    try:
-        control(run, payload.action, **params)
-    except ControlError as exc:
-        raise ApiError(400, [(p["path"], p["message"]) for p in exc.problems]) from None
+    control(run, payload.action, **params)  # a Refused answers 400 naming the field
     run.refresh_from_db()
     return serialize.run(run)
 
 
-def _download(response: HttpResponse | StreamingHttpResponse, run: Run, suffix: str):
+def _download(
+    response: HttpResponse | StreamingHttpResponse, run: Run, suffix: str
+) -> HttpResponse | StreamingHttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(run, suffix)}"'
     return response
 
@@ -157,7 +157,9 @@ def _finished_summary(run: Run) -> None:
         "Streamed batch by batch."
     ),
 )
-def run_events_jsonl(request: HttpRequest, pk: int, key: str | None = None):
+def run_events_jsonl(
+    request: HttpRequest, pk: int, key: str | None = None
+) -> HttpResponse | StreamingHttpResponse:
     run = _visible(request, pk, key)
     response = StreamingHttpResponse(
         exports.events_jsonl(run), content_type="application/x-ndjson; charset=utf-8"
@@ -169,9 +171,11 @@ def run_events_jsonl(request: HttpRequest, pk: int, key: str | None = None):
     "/{int:pk}/summary.json",
     response={200: None, **REFUSALS},
     summary="A finished run's summary as a JSON file (a download)",
-    description="The summary object of TOPOLOGY.md; 400 while the run has not finished.",
+    description="The summary object of docs/events.md; 400 while the run has not finished.",
 )
-def run_summary_json(request: HttpRequest, pk: int, key: str | None = None):
+def run_summary_json(
+    request: HttpRequest, pk: int, key: str | None = None
+) -> HttpResponse | StreamingHttpResponse:
     run = _visible(request, pk, key)
     _finished_summary(run)
     response = HttpResponse(exports.summary_json(run), content_type="application/json")
@@ -188,7 +192,9 @@ def run_summary_json(request: HttpRequest, pk: int, key: str | None = None):
         + ". A figure a node kind does not have is left empty. 400 while the run has not finished."
     ),
 )
-def run_summary_csv(request: HttpRequest, pk: int, key: str | None = None):
+def run_summary_csv(
+    request: HttpRequest, pk: int, key: str | None = None
+) -> HttpResponse | StreamingHttpResponse:
     run = _visible(request, pk, key)
     _finished_summary(run)
     response = HttpResponse(exports.summary_csv(run), content_type="text/csv; charset=utf-8")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import Router, Status
 
 from playground.api import serialize
+from playground.api.auth import caller_of
 from playground.api.errors import ApiError
 from playground.api.schemas import ForkIn, RunIn, RunOut, ScenarioOut, TopologyOut
-from playground.documents import Refused, check
-from playground.launch import launch
 from playground.models import Scenario, Topology
+from playground.refusals import Refused
+from playground.runs.launch import launch
+from playground.topologies.documents import check
 
 router = Router(tags=["scenarios"])
 
@@ -25,12 +29,12 @@ def _scenario(slug: str) -> Scenario:
 
 
 @router.get("", response=list[ScenarioOut], summary="The built-in scenarios")
-def list_scenarios(request: HttpRequest):
+def list_scenarios(request: HttpRequest) -> list[dict[str, Any]]:
     return [serialize.scenario(s) for s in Scenario.objects.all()]
 
 
 @router.get("/{slug}", response={200: ScenarioOut, 404: dict}, summary="One built-in scenario")
-def get_scenario(request: HttpRequest, slug: str):
+def get_scenario(request: HttpRequest, slug: str) -> dict[str, Any]:
     return serialize.scenario(_scenario(slug))
 
 
@@ -39,10 +43,13 @@ def get_scenario(request: HttpRequest, slug: str):
     response={201: RunOut, **REFUSALS},
     summary="Run a built-in scenario (no account needed, tighter limits)",
 )
-def run_scenario(request: HttpRequest, slug: str, payload: RunIn | None = None):
-    caller = request.auth
+def run_scenario(
+    request: HttpRequest, slug: str, payload: RunIn | None = None
+) -> Status[dict[str, Any]]:
+    caller = caller_of(request)
     scenario = _scenario(slug)
-    payload = payload or RunIn()
+    payload = payload or RunIn(speed=None, seed=None)
+    new_session = not caller.is_authenticated and not caller.session_key()
     session_key = "" if caller.is_authenticated else caller.session_key(create=True)
     try:
         run = launch(
@@ -54,6 +61,11 @@ def run_scenario(request: HttpRequest, slug: str, payload: RunIn | None = None):
             speed=payload.speed,
         )
     except Refused as exc:
+        if new_session:
+            # A refused visitor leaves no session row behind (a script looping on a
+            # refusal would otherwise fill the table): flush deletes it, and the
+            # middleware sets no cookie for an empty session.
+            request.session.flush()
         raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
     return Status(201, serialize.run(run))
 
@@ -63,8 +75,10 @@ def run_scenario(request: HttpRequest, slug: str, payload: RunIn | None = None):
     response={201: TopologyOut, **REFUSALS},
     summary="Copy a scenario into a private topology of yours",
 )
-def fork_scenario(request: HttpRequest, slug: str, payload: ForkIn | None = None):
-    user = request.auth.require_user()
+def fork_scenario(
+    request: HttpRequest, slug: str, payload: ForkIn | None = None
+) -> Status[dict[str, Any]]:
+    user = caller_of(request).require_user()
     scenario = _scenario(slug)
     try:
         check(scenario.document)

@@ -24,7 +24,7 @@ class TopologyIn(Strict):
         None, min_length=1, max_length=200, description="defaults to the document's name"
     )
     description: str | None = Field(None, max_length=10_000)
-    document: dict[str, Any] = Field(description="a topology document (TOPOLOGY.md)")
+    document: dict[str, Any] = Field(description="a topology document (docs/topology.md)")
     visibility: Visibility = "private"
 
 
@@ -54,6 +54,12 @@ class TopologyOut(TopologySummary):
     share_key: str | None = Field(
         None, description="only for the owner: the key of the /t/<key>/ link"
     )
+    warnings: list[dict[str, str]] = Field(
+        default_factory=list,
+        description='[{"path", "message"}]: what is valid but will not run well, such as an '
+        "asynchronous cycle that multiplies its messages (saved anyway; the run's budget "
+        "stops it)",
+    )
 
 
 class ForkIn(Strict):
@@ -73,6 +79,9 @@ class RunOut(Schema):
     id: int
     status: str
     reason: str
+    notice: str = Field(
+        "", description="what a viewer should know that is not a failure (events not stored)"
+    )
     summary: dict[str, Any] | None
     events: int = Field(description="how many events are stored")
     topology: int | None
@@ -83,6 +92,11 @@ class RunOut(Schema):
     created: datetime
     started: datetime | None
     finished: datetime | None
+    share_url: str | None = Field(
+        None,
+        description="the run's read-only link (a path with its share key); "
+        "given to whoever started the run, null for anyone else",
+    )
 
 
 class EventsOut(Schema):

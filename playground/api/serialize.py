@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from playground.accounts.access import AnyUser, can_edit_topology
 from playground.models import Run, Scenario, Topology
+from playground.topologies.documents import warnings
 
 
-def topology_summary(topology: Topology, user) -> dict[str, Any]:
+def topology_summary(topology: Topology, user: AnyUser) -> dict[str, Any]:
     nodes = topology.document.get("nodes") if isinstance(topology.document, dict) else None
     return {
         "id": topology.pk,
@@ -16,7 +18,7 @@ def topology_summary(topology: Topology, user) -> dict[str, Any]:
         "pattern": topology.pattern,
         "visibility": topology.visibility,
         "owner": topology.owner.get_username(),
-        "is_owner": bool(user.is_authenticated and topology.owner_id == user.pk),
+        "is_owner": can_edit_topology(user, topology),
         "forked_from": topology.forked_from_id,
         "nodes": len(nodes) if isinstance(nodes, list) else 0,
         "created": topology.created,
@@ -24,9 +26,10 @@ def topology_summary(topology: Topology, user) -> dict[str, Any]:
     }
 
 
-def topology_detail(topology: Topology, user) -> dict[str, Any]:
+def topology_detail(topology: Topology, user: AnyUser) -> dict[str, Any]:
     data = topology_summary(topology, user)
     data["document"] = topology.document
+    data["warnings"] = [p.to_dict() for p in warnings(topology.document)]
     data["share_key"] = topology.share_key if data["is_owner"] else None
     return data
 
@@ -36,6 +39,7 @@ def run(run: Run) -> dict[str, Any]:
         "id": run.pk,
         "status": run.status,
         "reason": run.reason,
+        "notice": run.notice,
         "summary": run.summary,
         "events": run.event_count,
         "topology": run.topology_id,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from playground import access
+from playground.accounts import access
 from playground.api import serialize
+from playground.api.auth import caller_of
 from playground.api.errors import ApiError, not_found
 from playground.api.schemas import (
     ForkIn,
@@ -20,9 +22,10 @@ from playground.api.schemas import (
     TopologyPatch,
     TopologySummary,
 )
-from playground.documents import Refused, check
-from playground.launch import launch
 from playground.models import Topology
+from playground.refusals import Refused
+from playground.runs.launch import launch
+from playground.topologies.documents import check
 
 router = Router(tags=["topologies"])
 
@@ -34,7 +37,7 @@ def refused(exc: Refused) -> ApiError:
 
 
 def _visible(request: HttpRequest, pk: int, key: str | None) -> Topology:
-    topology = access.visible_topology(request.auth.user, pk, key)
+    topology = access.visible_topology(caller_of(request).user, pk, key)
     if topology is None:
         raise not_found("topology", pk)
     return topology
@@ -42,19 +45,19 @@ def _visible(request: HttpRequest, pk: int, key: str | None) -> Topology:
 
 def _owned(request: HttpRequest, pk: int, key: str | None = None) -> Topology:
     """The topology for a write: 404 if the caller cannot see it, 403 if not their own."""
-    user = request.auth.require_user()
+    user = caller_of(request).require_user()
     topology = _visible(request, pk, key)
     if not access.can_edit_topology(user, topology):
         raise ApiError.one(403, "id", f"topology {pk} is read-only to you: fork it to change it")
     return topology
 
 
-def _pattern(doc: dict) -> str:
+def _pattern(doc: dict[str, Any]) -> str:
     value = doc.get("pattern")
     return value[:60] if isinstance(value, str) else ""
 
 
-def _name(given: str | None, doc: dict) -> str:
+def _name(given: str | None, doc: dict[str, Any]) -> str:
     if given:
         return given
     value = doc.get("name")
@@ -62,8 +65,8 @@ def _name(given: str | None, doc: dict) -> str:
 
 
 @router.get("", response=list[TopologySummary], summary="Your topologies and every public one")
-def list_topologies(request: HttpRequest):
-    user = request.auth.user
+def list_topologies(request: HttpRequest) -> list[dict[str, Any]]:
+    user = caller_of(request).user
     return [serialize.topology_summary(t, user) for t in access.listed_topologies(user)]
 
 
@@ -72,8 +75,8 @@ def list_topologies(request: HttpRequest):
     response={201: TopologyOut, **REFUSALS},
     summary="Save a new topology (validated as a whole)",
 )
-def create_topology(request: HttpRequest, payload: TopologyIn):
-    user = request.auth.require_user()
+def create_topology(request: HttpRequest, payload: TopologyIn) -> Status[dict[str, Any]]:
+    user = caller_of(request).require_user()
     try:
         check(payload.document)
     except Refused as exc:
@@ -92,11 +95,13 @@ def create_topology(request: HttpRequest, payload: TopologyIn):
 @router.get(
     "/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="A topology with its document"
 )
-def get_topology(request: HttpRequest, pk: int, key: str | None = None):
-    return serialize.topology_detail(_visible(request, pk, key), request.auth.user)
+def get_topology(request: HttpRequest, pk: int, key: str | None = None) -> dict[str, Any]:
+    return serialize.topology_detail(_visible(request, pk, key), caller_of(request).user)
 
 
-def _update(request: HttpRequest, pk: int, payload: TopologyPatch, key: str | None):
+def _update(
+    request: HttpRequest, pk: int, payload: TopologyPatch, key: str | None
+) -> dict[str, Any]:
     topology = _owned(request, pk, key)
     if payload.document is not None:
         try:
@@ -112,13 +117,15 @@ def _update(request: HttpRequest, pk: int, payload: TopologyPatch, key: str | No
     if payload.visibility is not None:
         topology.visibility = payload.visibility
     topology.save()
-    return serialize.topology_detail(topology, request.auth.user)
+    return serialize.topology_detail(topology, caller_of(request).user)
 
 
 @router.put(
     "/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="Replace a topology (owner only)"
 )
-def put_topology(request: HttpRequest, pk: int, payload: TopologyIn, key: str | None = None):
+def put_topology(
+    request: HttpRequest, pk: int, payload: TopologyIn, key: str | None = None
+) -> dict[str, Any]:
     patch = TopologyPatch(
         name=_name(payload.name, payload.document),
         description=payload.description or "",
@@ -131,7 +138,9 @@ def put_topology(request: HttpRequest, pk: int, payload: TopologyIn, key: str | 
 @router.patch(
     "/{int:pk}", response={200: TopologyOut, **REFUSALS}, summary="Change some fields (owner only)"
 )
-def patch_topology(request: HttpRequest, pk: int, payload: TopologyPatch, key: str | None = None):
+def patch_topology(
+    request: HttpRequest, pk: int, payload: TopologyPatch, key: str | None = None
+) -> dict[str, Any]:
     return _update(request, pk, payload, key)
 
 
@@ -140,13 +149,13 @@ def patch_topology(request: HttpRequest, pk: int, payload: TopologyPatch, key: s
     response={204: None, **REFUSALS},
     summary="Delete a topology and its runs (owner only)",
 )
-def delete_topology(request: HttpRequest, pk: int, key: str | None = None):
+def delete_topology(request: HttpRequest, pk: int, key: str | None = None) -> Status[None]:
     _owned(request, pk, key).delete()
     return Status(204, None)
 
 
 @router.get("/{int:pk}/export", summary="The document as a JSON file download")
-def export_topology(request: HttpRequest, pk: int, key: str | None = None):
+def export_topology(request: HttpRequest, pk: int, key: str | None = None) -> HttpResponse:
     topology = _visible(request, pk, key)
     slug = re.sub(r"[^a-z0-9]+", "-", topology.name.lower()).strip("-") or f"topology-{pk}"
     response = HttpResponse(
@@ -163,8 +172,8 @@ def export_topology(request: HttpRequest, pk: int, key: str | None = None):
 )
 def fork_topology(
     request: HttpRequest, pk: int, key: str | None = None, payload: ForkIn | None = None
-):
-    user = request.auth.require_user()
+) -> Status[dict[str, Any]]:
+    user = caller_of(request).require_user()
     source = _visible(request, pk, key)
     try:
         check(source.document)  # the limits may have tightened since it was saved
@@ -185,10 +194,12 @@ def fork_topology(
 @router.post(
     "/{int:pk}/runs", response={201: RunOut, **REFUSALS}, summary="Start a run of a saved topology"
 )
-def start_run(request: HttpRequest, pk: int, key: str | None = None, payload: RunIn | None = None):
-    user = request.auth.require_user()
+def start_run(
+    request: HttpRequest, pk: int, key: str | None = None, payload: RunIn | None = None
+) -> Status[dict[str, Any]]:
+    user = caller_of(request).require_user()
     topology = _visible(request, pk, key)
-    payload = payload or RunIn()
+    payload = payload or RunIn(speed=None, seed=None)
     try:
         run = launch(
             topology.document, user=user, topology=topology, seed=payload.seed, speed=payload.speed
@@ -203,7 +214,9 @@ def start_run(request: HttpRequest, pk: int, key: str | None = None, payload: Ru
     response={200: list[RunOut], **REFUSALS},
     summary="The runs of a topology, newest first",
 )
-def list_runs(request: HttpRequest, pk: int, key: str | None = None, limit: int = 50):
+def list_runs(
+    request: HttpRequest, pk: int, key: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
     topology = _visible(request, pk, key)
     limit = max(1, min(limit, 500))
     return [serialize.run(r) for r in topology.runs.select_related("scenario")[:limit]]

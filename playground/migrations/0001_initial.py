@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,109 +15,269 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Limits',
+            name="Limits",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('max_nodes', models.PositiveIntegerField(default=60)),
-                ('max_instances', models.PositiveIntegerField(default=50, help_text='instances per node')),
-                ('max_client_rate', models.FloatField(default=5000, help_text='requests per simulated second, per client or source')),
-                ('max_duration_ms', models.PositiveIntegerField(default=600000, help_text='simulated duration')),
-                ('max_concurrent_runs', models.PositiveIntegerField(default=3, help_text='queued or running runs per user')),
-                ('anon_max_client_rate', models.FloatField(default=500)),
-                ('anon_max_duration_ms', models.PositiveIntegerField(default=120000)),
-                ('anon_max_concurrent_runs', models.PositiveIntegerField(default=1, help_text='per browser session')),
-                ('max_run_wall_seconds', models.PositiveIntegerField(default=1800, help_text='a run past this wall-clock time is stopped')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("max_nodes", models.PositiveIntegerField(default=60)),
+                (
+                    "max_instances",
+                    models.PositiveIntegerField(default=50, help_text="instances per node"),
+                ),
+                (
+                    "max_client_rate",
+                    models.FloatField(
+                        default=5000,
+                        help_text="requests per simulated second, per client or source",
+                    ),
+                ),
+                (
+                    "max_duration_ms",
+                    models.PositiveIntegerField(default=600000, help_text="simulated duration"),
+                ),
+                (
+                    "max_concurrent_runs",
+                    models.PositiveIntegerField(
+                        default=3, help_text="queued or running runs per user"
+                    ),
+                ),
+                ("anon_max_client_rate", models.FloatField(default=500)),
+                ("anon_max_duration_ms", models.PositiveIntegerField(default=120000)),
+                (
+                    "anon_max_concurrent_runs",
+                    models.PositiveIntegerField(default=1, help_text="per browser session"),
+                ),
+                (
+                    "max_run_wall_seconds",
+                    models.PositiveIntegerField(
+                        default=1800, help_text="a run past this wall-clock time is stopped"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'limits',
+                "verbose_name_plural": "limits",
             },
         ),
         migrations.CreateModel(
-            name='Scenario',
+            name="Scenario",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('pattern', models.CharField(max_length=60)),
-                ('description', models.TextField(blank=True)),
-                ('document', models.JSONField()),
-                ('position', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("pattern", models.CharField(max_length=60)),
+                ("description", models.TextField(blank=True)),
+                ("document", models.JSONField()),
+                ("position", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['pattern', 'position', 'slug'],
+                "ordering": ["pattern", "position", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('prefix', models.CharField(help_text='the first characters, to recognise it', max_length=8)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('last_used', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100)),
+                (
+                    "prefix",
+                    models.CharField(
+                        help_text="the first characters, to recognise it", max_length=8
+                    ),
+                ),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("last_used", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Topology',
+            name="Topology",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('pattern', models.CharField(blank=True, max_length=60)),
-                ('document', models.JSONField()),
-                ('visibility', models.CharField(choices=[('private', 'Private'), ('link', 'Anyone with the link (read-only)'), ('public', 'Public')], default='private', max_length=10)),
-                ('share_key', models.CharField(default=secrets.token_urlsafe, max_length=32, unique=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('forked_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='forks', to='playground.topology')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topologies', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("pattern", models.CharField(blank=True, max_length=60)),
+                ("document", models.JSONField()),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("private", "Private"),
+                            ("link", "Anyone with the link (read-only)"),
+                            ("public", "Public"),
+                        ],
+                        default="private",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "share_key",
+                    models.CharField(default=secrets.token_urlsafe, max_length=32, unique=True),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "forked_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="forks",
+                        to="playground.topology",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="topologies",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'topologies',
-                'ordering': ['-updated'],
+                "verbose_name_plural": "topologies",
+                "ordering": ["-updated"],
             },
         ),
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_key', models.CharField(blank=True, max_length=40)),
-                ('document', models.JSONField(help_text='a snapshot of the document as it ran')),
-                ('seed', models.BigIntegerField()),
-                ('speed', models.FloatField(blank=True, help_text='simulated seconds per wall second; empty means as fast as possible', null=True)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('paused', 'paused'), ('finished', 'finished'), ('failed', 'failed'), ('cancelled', 'cancelled')], db_index=True, default='queued', max_length=10)),
-                ('reason', models.TextField(blank=True)),
-                ('summary', models.JSONField(blank=True, null=True)),
-                ('event_count', models.PositiveBigIntegerField(default=0)),
-                ('sim_time_ms', models.FloatField(default=0)),
-                ('worker', models.CharField(blank=True, help_text='who claimed it', max_length=200)),
-                ('heartbeat', models.DateTimeField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='runs', to=settings.AUTH_USER_MODEL)),
-                ('scenario', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='playground.scenario')),
-                ('topology', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='playground.topology')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("session_key", models.CharField(blank=True, max_length=40)),
+                ("document", models.JSONField(help_text="a snapshot of the document as it ran")),
+                ("seed", models.BigIntegerField()),
+                (
+                    "speed",
+                    models.FloatField(
+                        blank=True,
+                        help_text="simulated seconds per wall second; empty means as fast as possible",
+                        null=True,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("paused", "paused"),
+                            ("finished", "finished"),
+                            ("failed", "failed"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("summary", models.JSONField(blank=True, null=True)),
+                ("event_count", models.PositiveBigIntegerField(default=0)),
+                ("sim_time_ms", models.FloatField(default=0)),
+                (
+                    "worker",
+                    models.CharField(blank=True, help_text="who claimed it", max_length=200),
+                ),
+                ("heartbeat", models.DateTimeField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "scenario",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to="playground.scenario",
+                    ),
+                ),
+                (
+                    "topology",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="playground.topology",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created'],
+                "ordering": ["-created"],
             },
         ),
         migrations.CreateModel(
-            name='EventBatch',
+            name="EventBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_seq', models.PositiveBigIntegerField()),
-                ('last_seq', models.PositiveBigIntegerField()),
-                ('events', models.JSONField()),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='playground.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_seq", models.PositiveBigIntegerField()),
+                ("last_seq", models.PositiveBigIntegerField()),
+                ("events", models.JSONField()),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="batches",
+                        to="playground.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'first_seq'],
-                'indexes': [models.Index(fields=['run', 'last_seq'], name='playground__run_id_9b18d7_idx')],
-                'constraints': [models.UniqueConstraint(fields=('run', 'first_seq'), name='unique_batch_start')],
+                "ordering": ["run", "first_seq"],
+                "indexes": [
+                    models.Index(fields=["run", "last_seq"], name="playground__run_id_9b18d7_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("run", "first_seq"), name="unique_batch_start")
+                ],
             },
         ),
     ]

@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('playground', '0002_runcontrol'),
+        ("playground", "0002_runcontrol"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='topology',
-            name='share_key',
-            field=models.CharField(default=playground.models.new_share_key, max_length=32, unique=True),
+            model_name="topology",
+            name="share_key",
+            field=models.CharField(
+                default=playground.models.new_share_key, max_length=32, unique=True
+            ),
         ),
     ]

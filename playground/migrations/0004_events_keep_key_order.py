@@ -5,15 +5,14 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('playground', '0003_share_key_fits'),
+        ("playground", "0003_share_key_fits"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='eventbatch',
-            name='events',
+            model_name="eventbatch",
+            name="events",
             field=playground.fields.OrderedJSONField(),
         ),
     ]

@@ -1,4 +1,4 @@
-// The JSON API and the run socket, as the pages use them (paths: DESIGN.md's API table).
+// The JSON API and the run socket, as the pages use them (paths and messages: docs/api.md).
 
 export function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -40,14 +40,21 @@ export const startScenarioRun = (slug, options = {}) => request("POST", `/api/sc
 export const createTopology = (body) => request("POST", "/api/topologies", body);
 export const updateTopology = (id, body) => request("PUT", `/api/topologies/${id}`, body);
 export const startTopologyRun = (id, options = {}) => request("POST", `/api/topologies/${id}/runs`, options);
-export const getRun = (id) => request("GET", `/api/runs/${id}`);
+export const getRun = (id) => request("GET", `/api/runs/${id}${withKey("?")}`);
+
+// A link holder's key, from the page's own ?key= (a run's or its topology's link): the run's
+// API and socket need it as the page did, or a viewer who is not the starter gets 404.
+function withKey(separator) {
+  const key = new URLSearchParams(location.search).get("key");
+  return key ? `${separator}key=${encodeURIComponent(key)}` : "";
+}
 
 // Every stored event with seq > after, page by page, in order; onPage(events) sees each page.
 export async function fetchEvents(runId, after = -1, onPage = () => {}, until = Infinity) {
   const all = [];
   let cursor = after;
   for (;;) {
-    const page = await request("GET", `/api/runs/${runId}/events?after=${cursor}&limit=5000`);
+    const page = await request("GET", `/api/runs/${runId}/events?after=${cursor}&limit=5000${withKey("&")}`);
     const events = (page.events || []).filter((e) => e.seq <= until);
     if (!events.length) break;
     for (const e of events) all.push(e);
@@ -60,5 +67,5 @@ export async function fetchEvents(runId, after = -1, onPage = () => {}, until = 
 
 export function runSocket(runId, after) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return new WebSocket(`${scheme}://${location.host}/ws/runs/${runId}/?after=${after}`);
+  return new WebSocket(`${scheme}://${location.host}/ws/runs/${runId}/?after=${after}${withKey("&")}`);
 }

@@ -1,6 +1,7 @@
 // Live charts of a run (uPlot): throughput, latency percentiles, utilisation, errors.
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
+import { gettext } from "./i18n.js";
 
 const OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
 
@@ -31,14 +32,15 @@ export class Charts {
   constructor(container, utilNodes) {
     this.container = container;
     this.utilNodes = utilNodes;
-    this.throughput = chart(container, "Throughput (completed/s)", [{ label: "completed/s", color: "#009E73" }], { yLabel: "req/s" });
-    this.latency = chart(container, "Latency (ms)", [
+    this.throughput = chart(container, gettext("Throughput (completed/s)"), [{ label: gettext("completed/s"), color: "#009E73" }], { yLabel: gettext("req/s") });
+    this.latency = chart(container, gettext("Latency (ms)"), [
       { label: "p50", color: "#0072B2" }, { label: "p95", color: "#E69F00" }, { label: "p99", color: "#D55E00", dash: [6, 3] },
     ], { yLabel: "ms" });
-    this.util = chart(container, "Utilisation (% busy)", utilNodes.map((id, i) => ({ label: id, color: OKABE_ITO[(i + 1) % 7] })), { yLabel: "%", range: [0, 100] });
-    this.errors = chart(container, "Errors per second", [
-      { label: "failed", color: "#D55E00" }, { label: "rejected", color: "#E69F00", dash: [6, 3] }, { label: "timed out", color: "#CC79A7", dash: [2, 2] },
-    ], { yLabel: "per s" });
+    // xgettext:no-javascript-format
+    this.util = chart(container, gettext("Utilisation (% busy)"), utilNodes.map((id, i) => ({ label: id, color: OKABE_ITO[(i + 1) % 7] })), { yLabel: "%", range: [0, 100] });
+    this.errors = chart(container, gettext("Errors per second"), [
+      { label: gettext("failed"), color: "#D55E00" }, { label: gettext("rejected"), color: "#E69F00", dash: [6, 3] }, { label: gettext("timed out"), color: "#CC79A7", dash: [2, 2] },
+    ], { yLabel: gettext("per s") });
     this.points = 0;
     new ResizeObserver(() => this.resize()).observe(container);
   }

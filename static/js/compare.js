@@ -1,6 +1,7 @@
 // The compare page's chart: each run's latency at mean, p50, p95, p99 and max (uPlot).
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
+import { gettext } from "./i18n.js";
 
 const OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"];
 const DASHES = [undefined, [6, 3], [2, 2], [8, 3, 2, 3]];
@@ -29,7 +30,7 @@ function draw() {
         { stroke: "#222", grid: { show: false }, font: "12px system-ui", splits: () => xs, values: (u, splits) => splits.map((i) => names[i] ?? "") },
         { stroke: "#222", grid: { stroke: "#e3e3e3" }, size: 52, font: "12px system-ui", label: "ms", labelSize: 14, labelFont: "12px system-ui" },
       ],
-      series: [{ label: "percentile", value: (u, i) => (i == null ? "" : names[i]) }, ...series],
+      series: [{ label: gettext("percentile"), value: (u, i) => (i == null ? "" : names[i]) }, ...series],
     },
     [xs, ...values],
     box,

@@ -1,5 +1,9 @@
 // The event log: the latest events, filtered by type, node and request.
 
+import { escapeHtml } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
+import { reasonWords } from "./reasons.js";
+
 const KEEP = 3000;
 const SHOW = 200;
 
@@ -13,19 +17,21 @@ function involves(e, text) {
 
 function detail(e) {
   switch (e.type) {
-    case "msg.send": return `${e.from} → ${e.to}, arrives ${fmt(e.arrive_t)}`;
+    case "msg.send": return interpolate(gettext("%(from)s → %(to)s, arrives %(t)s"), { from: e.from, to: e.to, t: fmt(e.arrive_t) }, true);
     case "node.start": case "node.finish": case "node.reject": return `${e.instance ?? e.node}`;
-    case "lb.pick": return `${e.lb} picked ${e.chosen}: ${e.reason || ""}`;
-    case "request.done": return `${e.origin}: ${e.outcome} in ${fmt(e.latency_ms)}`;
-    case "timeout": return `${e.node}, missing ${(e.missing || []).join(", ")}`;
-    case "aggregate.done": return `${e.node}: ${e.received}/${e.expected}${e.partial ? " (partial)" : ""}`;
-    case "aggregate.late": return `${e.node}: late reply from ${e.from}`;
-    case "store.write": return `${e.from} stored request ${e.req}'s result in ${e.node}`;
-    case "store.read": return `${e.from} fetched request ${e.req} from ${e.node} (attempt ${e.attempt}): ${e.found ? "found" : "not there yet"}`;
-    case "saga": return `${e.node}: ${e.state}, step ${e.step}, attempt ${e.attempt}`;
-    case "fault": { const f = e.fault || e; return `${f.kind} ${f.zone ? "zone " + f.zone : (f.node || "") + (f.instance !== undefined && f.instance !== null ? "#" + f.instance : "")}${f.for_ms ? " for " + f.for_ms + " ms" : ""}`; }
+    case "lb.pick": return interpolate(gettext("%(lb)s picked %(chosen)s: %(reason)s"), { lb: e.lb, chosen: e.chosen, reason: reasonWords(e.reason) || "" }, true);
+    case "request.done": return interpolate(gettext("%(origin)s: %(outcome)s in %(latency)s"), { origin: e.origin, outcome: e.outcome, latency: fmt(e.latency_ms) }, true);
+    case "timeout": return interpolate(gettext("%(node)s, missing %(missing)s"), { node: e.node, missing: (e.missing || []).join(", ") }, true);
+    case "aggregate.done": return `${e.node}: ${e.received}/${e.expected}${e.partial ? " " + gettext("(partial)") : ""}`;
+    case "aggregate.late": return interpolate(gettext("%(node)s: late reply from %(from)s"), { node: e.node, from: e.from }, true);
+    case "store.write": return interpolate(gettext("%(from)s stored the result of request %(req)s in %(node)s"), { from: e.from, req: e.req, node: e.node }, true);
+    case "store.read": return interpolate(gettext("%(from)s fetched request %(req)s from %(node)s (attempt %(attempt)s): %(found)s"), { from: e.from, req: e.req, node: e.node, attempt: e.attempt, found: e.found ? gettext("found") : gettext("not there yet") }, true);
+    case "saga": return interpolate(gettext("%(node)s: %(state)s, step %(step)s, attempt %(attempt)s"), { node: e.node, state: e.state, step: e.step, attempt: e.attempt }, true);
+    // `instance` is the instance's name (api#1); runs stored before it was gave its index.
+    case "fault": { const f = e; return `${f.kind} ${f.zone ? interpolate(gettext("zone %(zone)s"), { zone: f.zone }, true) : (f.instance !== undefined && f.instance !== null ? (typeof f.instance === "number" ? `${f.node}#${f.instance}` : f.instance) : (f.node || ""))}${f.for_ms ? " " + interpolate(gettext("for %(ms)s ms"), { ms: f.for_ms }, true) : ""}`; }
     case "instance.down": case "instance.up": return `${e.instance}: ${e.reason || ""}`;
-    case "metrics": return "metrics snapshot";
+    case "change": return interpolate(gettext("%(node)s %(field)s: %(from)s → %(to)s"), { node: e.node, field: e.field, from: e.from ?? "—", to: e.to ?? "—" }, true);
+    case "metrics": return gettext("metrics snapshot");
     default: return "";
   }
 }
@@ -81,12 +87,8 @@ export class EventLog {
       if (node && !involves(e, node)) continue;
       rows.push(e);
     }
-    const html = rows.map((e) => `<tr data-seq="${e.seq}" class="ev-${e.type.replace(".", "-")}${e.outcome && e.outcome !== "ok" ? " ev-bad" : ""}"><td>${e.seq}</td><td>${(e.t / 1000).toFixed(3)}</td><td>${e.type}</td><td>${e.req ?? ""}</td><td>${escapeHtml(detail(e))}</td></tr>`).join("");
+    const html = rows.map((e) => `<tr data-seq="${escapeHtml(e.seq)}" class="ev-${escapeHtml(String(e.type).replace(".", "-"))}${e.outcome && e.outcome !== "ok" ? " ev-bad" : ""}"><td>${escapeHtml(e.seq)}</td><td>${(Number(e.t) / 1000).toFixed(3)}</td><td>${escapeHtml(e.type)}</td><td>${escapeHtml(e.req)}</td><td>${escapeHtml(detail(e))}</td></tr>`).join("");
     this.body.innerHTML = html;
-    this.countLine.textContent = `${rows.length === SHOW ? "latest " : ""}${rows.length} shown (of the last ${Math.min(this.events.length, KEEP * 1.5)} events)`;
+    this.countLine.textContent = interpolate(rows.length === SHOW ? gettext("latest %(n)s shown (of the last %(total)s events)") : gettext("%(n)s shown (of the last %(total)s events)"), { n: rows.length, total: Math.min(this.events.length, KEEP * 1.5) }, true);
   }
-}
-
-export function escapeHtml(s) {
-  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }

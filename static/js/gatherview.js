@@ -3,9 +3,12 @@
 // greyed), and a deadline sweep (completeness and latency side by side, from headless runs).
 // Mounted only when the topology has an aggregator; fed every event in seq order.
 
+import { request } from "./api.js";
+import { escapeHtml as esc } from "./dom.js";
+import { gettext, ngettext, interpolate } from "./i18n.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const ROWS = 30;
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function el(name, attrs = {}, text) {
   const node = document.createElementNS(SVG, name);
@@ -83,12 +86,12 @@ export class GatherView {
       const d = this.done.get(req);
       const cls = d.partial ? "gather-partial" : "gather-complete";
       const chosen = req === this.chosen ? " chosen" : "";
-      return `<tr data-req="${req}" class="${cls}${chosen}"><td>${req}</td><td>${esc(d.node)}</td>`
-        + `<td>${d.received}/${d.expected}</td><td>${esc(d.reason)}</td>`
-        + `<td>${(d.t - d.started_t).toFixed(1)}</td><td>${esc((d.missing || []).join(", "))}</td></tr>`;
+      return `<tr data-req="${esc(req)}" class="${cls}${chosen}"><td>${esc(req)}</td><td>${esc(d.node)}</td>`
+        + `<td>${esc(d.received)}/${esc(d.expected)}</td><td>${esc(d.reason)}</td>`
+        + `<td>${esc((d.t - d.started_t).toFixed(1))}</td><td>${esc((d.missing || []).join(", "))}</td></tr>`;
     });
-    this.table.innerHTML = `<table class="table compact gathers"><thead><tr><th>req</th><th>aggregator</th>`
-      + `<th>replies</th><th>why it closed</th><th>ms</th><th>missing</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+    this.table.innerHTML = `<table class="table compact gathers"><thead><tr><th>${gettext("req")}</th><th>${gettext("aggregator")}</th>`
+      + `<th>${gettext("replies")}</th><th>${gettext("why it closed")}</th><th>ms</th><th>${gettext("missing")}</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
     if (this.chosen === null && this.order.length) this.draw(this.order[this.order.length - 1]);
     else if (this.chosen !== null) this.draw(this.chosen);
   }
@@ -140,22 +143,22 @@ export class GatherView {
       } else if (lateReply) {
         svg.appendChild(el("rect", { x: x(d.started_t), y: y + 3, width: Math.max(1, x(lateReply.t) - x(d.started_t)), height: rowH - 8, class: "gt-late", "data-worker": w }));
         // Inside the grey bar, at its start: clear of the answer and deadline lines at its end.
-        svg.appendChild(el("text", { x: x(d.started_t) + 4, y: y + 14, class: "gt-note" }, `late by ${lateReply.late_ms.toFixed(0)} ms`));
+        svg.appendChild(el("text", { x: x(d.started_t) + 4, y: y + 14, class: "gt-note" }, interpolate(gettext("late by %(ms)s ms"), { ms: lateReply.late_ms.toFixed(0) }, true)));
       } else {
         svg.appendChild(el("rect", { x: x(d.started_t), y: y + 3, width: W - right - x(d.started_t), height: rowH - 8, class: "gt-missing", "data-worker": w }));
-        svg.appendChild(el("text", { x: x(d.started_t) + 4, y: y + 14, class: "gt-note" }, "no reply (failed or still on its way)"));
+        svg.appendChild(el("text", { x: x(d.started_t) + 4, y: y + 14, class: "gt-note" }, gettext("no reply (failed or still on its way)")));
       }
     });
     if (storeRows) {
       const yw = top + workers.length * rowH;
-      label(workers.length, `write to ${d.store}`);
+      label(workers.length, interpolate(gettext("write to %(store)s"), { store: d.store }, true));
       if (write) svg.appendChild(el("rect", { x: x(d.t), y: yw + 3, width: Math.max(2, x(write.t) - x(d.t)), height: rowH - 8, class: "gt-write" }));
       const yr = yw + rowH;
-      label(workers.length + 1, reads.length ? `fetch by ${reads[0].from}` : "fetch by id");
+      label(workers.length + 1, reads.length ? interpolate(gettext("fetch by %(from)s"), { from: reads[0].from }, true) : gettext("fetch by id"));
       for (const r of reads) {
         svg.appendChild(el("circle", { cx: x(r.t), cy: yr + rowH / 2, r: 5, class: r.found ? "gt-found" : "gt-miss" },
           undefined));
-        svg.lastChild.appendChild(el("title", {}, `attempt ${r.attempt}: ${r.found ? "found" : "not there yet"}`));
+        svg.lastChild.appendChild(el("title", {}, interpolate(gettext("attempt %(attempt)s: %(found)s"), { attempt: r.attempt, found: r.found ? gettext("found") : gettext("not there yet") }, true)));
       }
     }
     // Closed by its deadline: the two lines would lie on top of each other, so one line, one label.
@@ -163,28 +166,28 @@ export class GatherView {
     const closeAnchor = x(d.t) > W - right - 80 ? "end" : "middle";
     if (!atDeadline) {
       svg.appendChild(el("line", { x1: x(d.t), x2: x(d.t), y1: top - 6, y2: bottom, class: "gt-close" }));
-      svg.appendChild(el("text", { x: x(d.t), y: top - 10, "text-anchor": closeAnchor, class: "gt-note" }, "answered"));
+      svg.appendChild(el("text", { x: x(d.t), y: top - 10, "text-anchor": closeAnchor, class: "gt-note" }, gettext("answered")));
     }
     svg.appendChild(el("line", { x1: left, x2: W - right, y1: bottom + 2, y2: bottom + 2, class: "sw-axis" }));
     svg.appendChild(el("text", { x: left, y: bottom + 14, class: "gt-note" }, "0"));
     svg.appendChild(el("text", { x: W - right, y: bottom + 14, "text-anchor": "end", class: "gt-note" }, `${span.toFixed(0)} ms`));
     if (atDeadline) {
       svg.appendChild(el("line", { x1: x(deadline), x2: x(deadline), y1: top - 6, y2: bottom, class: "gt-deadline gt-close-deadline" }));
-      svg.appendChild(el("text", { x: x(deadline), y: top - 10, "text-anchor": closeAnchor, class: "gt-note gt-deadline-label" }, `answered at deadline ${spec.timeout_ms} ms`));
+      svg.appendChild(el("text", { x: x(deadline), y: top - 10, "text-anchor": closeAnchor, class: "gt-note gt-deadline-label" }, interpolate(gettext("answered at deadline %(ms)s ms"), { ms: spec.timeout_ms }, true)));
     } else if (deadline !== null) {
       svg.appendChild(el("line", { x1: x(deadline), x2: x(deadline), y1: top - 6, y2: bottom, class: "gt-deadline" }));
       // Its own line below the axis labels, so it never sits on top of them.
       const anchor = x(deadline) > W - right - 60 ? "end" : "middle";
-      svg.appendChild(el("text", { x: x(deadline), y: bottom + 28, "text-anchor": anchor, class: "gt-note gt-deadline-label" }, `deadline ${spec.timeout_ms} ms`));
+      svg.appendChild(el("text", { x: x(deadline), y: bottom + 28, "text-anchor": anchor, class: "gt-note gt-deadline-label" }, interpolate(gettext("deadline %(ms)s ms"), { ms: spec.timeout_ms }, true)));
     }
-    let caption = `request ${req} at ${d.node}: ${d.received}/${d.expected} replies, ${d.reason}`;
-    if (d.missing && d.missing.length) caption += ` (missing ${d.missing.join(", ")})`;
-    if (late.length) caption += `; ${late.length} late`;
+    let caption = interpolate(gettext("request %(req)s at %(node)s: %(received)s/%(expected)s replies, %(reason)s"), { req, node: d.node, received: d.received, expected: d.expected, reason: d.reason }, true);
+    if (d.missing && d.missing.length) caption += " " + interpolate(gettext("(missing %(missing)s)"), { missing: d.missing.join(", ") }, true);
+    if (late.length) caption += "; " + interpolate(gettext("%(n)s late"), { n: late.length }, true);
     if (d.store) {
-      caption += write ? `; stored in ${d.store} under id ${req}` : `; not stored yet`;
+      caption += "; " + (write ? interpolate(gettext("stored in %(store)s under id %(req)s"), { store: d.store, req }, true) : gettext("not stored yet"));
       const found = reads.find((r) => r.found);
-      if (found) caption += `, fetched by ${found.from} on attempt ${found.attempt} at ${(found.t / 1000).toFixed(2)} s`;
-      else if (reads.length) caption += `, ${reads.length} fetch${reads.length > 1 ? "es" : ""} found nothing yet`;
+      if (found) caption += ", " + interpolate(gettext("fetched by %(from)s on attempt %(attempt)s at %(t)s s"), { from: found.from, attempt: found.attempt, t: (found.t / 1000).toFixed(2) }, true);
+      else if (reads.length) caption += ", " + interpolate(ngettext("%(n)s fetch found nothing yet", "%(n)s fetches found nothing yet", reads.length), { n: reads.length }, true);
     }
     this.caption.textContent = caption;
     this.result.textContent = d.store && write ? `${d.store}[${req}] = ${JSON.stringify(d.result)}` : "";
@@ -199,19 +202,31 @@ export class GatherView {
     const base = agg.timeout_ms || (took.length ? Math.max(1, Math.round(took[took.length >> 1])) : 100);
     const current = agg.timeout_ms ?? null;
     const values = [0.25, 0.5, 0.75, 1, 1.5, 2, 3].map((f) => Math.round(base * f));
-    this.sweepBox.querySelector("[data-sweep-status]").textContent = "running the topology headless for each deadline…";
-    const url = `/runs/${this.runId}/sweep/?node=${encodeURIComponent(agg.id)}&values=${values.join(",")}`;
-    const response = await fetch(url, { credentials: "same-origin" });
-    const body = await response.json();
-    if (!response.ok) {
-      this.sweepBox.querySelector("[data-sweep-status]").textContent = body.error || "the sweep failed";
+    const status = this.sweepBox.querySelector("[data-sweep-status]");
+    // The server queues the sweep (it runs in the background, never in the request) and
+    // answers with its URL; poll it until it is finished or failed.
+    let body;
+    try {
+      body = await request("POST", `/runs/${this.runId}/sweep/`, { node: agg.id, values });
+      status.textContent = gettext("queued: the topology will run headless for each deadline…");
+      while (body.status === "queued" || body.status === "running") {
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        body = await request("GET", body.url);
+        if (body.status === "running") status.textContent = gettext("running the topology headless for each deadline…");
+      }
+    } catch (error) {
+      status.textContent = error.message || gettext("the sweep failed");
       return;
     }
-    this.sweepBox.querySelector("[data-sweep-status]").textContent = body.note || "";
+    if (body.status !== "finished") {
+      status.textContent = body.error || gettext("the sweep failed");
+      return;
+    }
+    status.textContent = body.note || "";
     drawSweep(this.sweepBox.querySelector("[data-sweep-completeness]"), body.rows, current,
-      "completeness (replies in time)", [{ key: (r) => r.completeness * 100, label: "%", cls: "sw-complete" }], 100);
+      gettext("completeness (replies in time)"), [{ key: (r) => r.completeness * 100, label: "%", cls: "sw-complete" }], 100);
     drawSweep(this.sweepBox.querySelector("[data-sweep-latency]"), body.rows, current,
-      "answer latency (ms)", [
+      gettext("answer latency (ms)"), [
         { key: (r) => r.latency_ms.p50, label: "p50", cls: "sw-p50" },
         { key: (r) => r.latency_ms.p95, label: "p95", cls: "sw-p95" },
       ]);
@@ -271,7 +286,7 @@ export function drawSweep(svg, rows, current, title, series, yMax) {
     lastX = px;
     svg.appendChild(el("text", { x: px, y: H - bottom + 12, "text-anchor": px > W - right - 10 ? "end" : "middle", class: "gt-note" }, text));
   }
-  svg.appendChild(el("text", { x: (W + left) / 2, y: H - 4, "text-anchor": "middle", class: "gt-note" }, `deadline (${seconds ? "s" : "ms"})${current !== null ? "; dashed: this run's" : ""}`));
+  svg.appendChild(el("text", { x: (W + left) / 2, y: H - 4, "text-anchor": "middle", class: "gt-note" }, (seconds ? gettext("deadline (s)") : gettext("deadline (ms)")) + (current !== null ? "; " + gettext("dashed: this run's") : "")));
   if (current !== null) svg.appendChild(el("line", { x1: x(current), x2: x(current), y1: top, y2: H - bottom, class: "gt-deadline" }));
   series.forEach((s, i) => {
     const points = rows.map((r) => `${x(r.value)},${y(s.key(r))}`).join(" ");

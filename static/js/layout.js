@@ -1,22 +1,25 @@
 // Where nodes go: the document's x/y when every node has them, otherwise layers left to right.
 
-export const KIND_STYLE = {
-  client: { fill: "#d6ecfa", stroke: "#0b5f8a", glyph: "☺", short: "client" },
-  source: { fill: "#d6ecfa", stroke: "#0b5f8a", glyph: "⇶", short: "source" },
-  sink: { fill: "#e8e8e8", stroke: "#444", glyph: "⤓", short: "sink" },
-  service: { fill: "#cfeee4", stroke: "#00664a", glyph: "⚙", short: "service" },
-  function: { fill: "#cfeee4", stroke: "#00664a", glyph: "λ", short: "function" },
-  filter: { fill: "#cfeee4", stroke: "#00664a", glyph: "▽", short: "filter" },
-  load_balancer: { fill: "#fbe7bf", stroke: "#8a5a00", glyph: "⚖", short: "load balancer" },
-  topic: { fill: "#f5dcea", stroke: "#8e3d6b", glyph: "✉", short: "topic" },
-  queue: { fill: "#f5dcea", stroke: "#8e3d6b", glyph: "☰", short: "queue" },
-  dispatcher: { fill: "#d3e4f2", stroke: "#004f7c", glyph: "⋔", short: "dispatcher" },
-  aggregator: { fill: "#d3e4f2", stroke: "#004f7c", glyph: "⋈", short: "aggregator" },
-  orchestrator: { fill: "#faf6c4", stroke: "#6b6400", glyph: "♪", short: "orchestrator" },
-  database: { fill: "#e0e0e0", stroke: "#333", glyph: "⛁", short: "database" },
-};
+// The node kinds as the engine's registry declares them (patterns/nodes/, each kind's module):
+// every page carries them in <script type="application/json" id="node-kinds"> (templates/base.html,
+// docs/run-view.md "Node kinds"), with their names in the page's language. Read here, once, so no
+// script keeps a list of kinds of its own.
+const KINDS = JSON.parse(document.getElementById("node-kinds")?.textContent || "{}");
 
-export const POOL_KINDS = new Set(["service", "function", "filter"]);
+export const KIND_STYLE = Object.fromEntries(Object.entries(KINDS).map(
+  ([kind, k]) => [kind, { fill: k.fill, stroke: k.stroke, glyph: k.icon, short: k.label }]));
+
+const kindsThat = (role) => new Set(Object.keys(KINDS).filter((kind) => KINDS[kind][role]));
+// A pool of instances named NODE#INDEX.
+export const POOL_KINDS = kindsThat("pool");
+// A pool the run view's controls may resize (Simulation.scale).
+export const SCALABLE_KINDS = kindsThat("scalable");
+// A topic or a queue.
+export const BROKER_KINDS = kindsThat("broker");
+// A pipeline stage (patterns/pipeline.py).
+export const STAGE_KINDS = kindsThat("stage");
+// Edges among these carry items down a pipe (source, filter, sink).
+export const PIPE_KINDS = kindsThat("pipe");
 
 export function instanceCount(node) {
   if (node.kind === "orchestrator") return Math.max(1, node.replicas || 1);

@@ -2,7 +2,8 @@
 // Positions are interpolated by simulated time, so replay and live look the same.
 
 import { autoLayout, hasPositions, instanceCells, KIND_STYLE, layers, nodeSize, POOL_KINDS } from "./layout.js";
-import { nodeOf } from "./runstate.js";
+import { nodeOf, reasonText } from "./runstate.js";
+import { gettext, ngettext, interpolate, word } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_DRAWN = 1500; // above this many dots in flight, draw a deterministic sample
@@ -17,10 +18,17 @@ export const COLORS = {
   timeout: "#CC79A7", late: "#E69F00", down: "#D55E00", fault: "#D55E00",
 };
 const MARKER = {
-  reject: ["✕ rejected", COLORS.error], failed: ["✕ failed", COLORS.error], rejected: ["✕ rejected", COLORS.error],
-  timed_out: ["◷ timed out", COLORS.timeout], timeout: ["◷ timeout", COLORS.timeout], late: ["◷ late", "#8a5a00"],
-  partial: ["◐ partial", COLORS.timeout], down: ["✖ down", COLORS.down], fault: ["⚡", COLORS.fault], saga: ["↺", COLORS.timeout],
+  reject: [`✕ ${gettext("rejected")}`, COLORS.error], failed: [`✕ ${gettext("failed")}`, COLORS.error], rejected: [`✕ ${gettext("rejected")}`, COLORS.error],
+  timed_out: [`◷ ${gettext("timed out")}`, COLORS.timeout], timeout: [`◷ ${gettext("timeout")}`, COLORS.timeout], late: [`◷ ${gettext("late")}`, "#8a5a00"],
+  partial: [`◐ ${gettext("partial")}`, COLORS.timeout], down: [`✖ ${gettext("down")}`, COLORS.down], fault: ["⚡", COLORS.fault], saga: ["↺", COLORS.timeout],
+  stop: [`■ ${gettext("stopped")}`, "#555"], scale: ["⇅", "#004f7c"],
 };
+// Markers about one instance name it; the others (a request's outcome, a late reply) are
+// counted per node: "✕ rejected ×12".
+const NAMED = new Set(["down", "stop", "fault"]);
+const LABELS_PER_NODE = 3;
+// The band of a box its title takes, in world units (the title's baseline is 22 below the top).
+const TITLE_BAND = 30;
 
 function el(name, attrs = {}, parent) {
   const node = document.createElementNS(SVG, name);
@@ -50,7 +58,7 @@ export class Stage {
     this.container = container;
     this.doc = doc;
     this.onSelect = onSelect || (() => {});
-    this.svg = el("svg", { class: "stage-svg", role: "group", "aria-label": "Topology" });
+    this.svg = el("svg", { class: "stage-svg", role: "group", "aria-label": gettext("Topology") });
     this.canvas = document.createElement("canvas");
     this.canvas.className = "stage-canvas";
     this.canvas.setAttribute("aria-hidden", "true");
@@ -73,7 +81,7 @@ export class Stage {
     if (!this.measure) { this.measure = document.createElement("canvas").getContext("2d"); this.measure.font = LABEL_FONT; }
     const style = KIND_STYLE[node.kind] || KIND_STYLE.service;
     const title = this.measure.measureText(`${style.glyph} ${node.label || node.id}`).width;
-    const sub = this.measure.measureText(describe(node)).width * 0.82 + 40; // 13 px, plus "· 3 up"
+    const sub = this.measure.measureText(describe(node)).width * 0.82 + (ceiling(node) ? 110 : 40); // 13 px, plus "· 3 up (of max 8)"
     return { width: Math.ceil(Math.max(size.width, title + 24, sub + 20)), height: size.height };
   }
 
@@ -83,11 +91,11 @@ export class Stage {
     const bar = document.createElement("div");
     bar.className = "stage-tools";
     bar.setAttribute("role", "group");
-    bar.setAttribute("aria-label", "Zoom");
-    bar.innerHTML = `<span class="stage-hint muted" hidden>drag to pan · Ctrl+wheel zooms</span>`
-      + `<button type="button" data-zoom="out" title="Zoom out (-)" aria-label="Zoom out">−</button>`
-      + `<button type="button" data-zoom="in" title="Zoom in (+)" aria-label="Zoom in">+</button>`
-      + `<button type="button" data-zoom="fit" title="Fit the whole topology (f)" aria-keyshortcuts="f">Fit</button>`;
+    bar.setAttribute("aria-label", gettext("Zoom"));
+    bar.innerHTML = `<span class="stage-hint muted" hidden>${gettext("drag to pan · Ctrl+wheel zooms")}</span>`
+      + `<button type="button" data-zoom="out" title="${gettext("Zoom out (-)")}" aria-label="${gettext("Zoom out")}">−</button>`
+      + `<button type="button" data-zoom="in" title="${gettext("Zoom in (+)")}" aria-label="${gettext("Zoom in")}">+</button>`
+      + `<button type="button" data-zoom="fit" title="${gettext("Fit the whole topology (f)")}" aria-keyshortcuts="f">${gettext("Fit")}</button>`;
     this.container.append(bar);
     this.hint = bar.querySelector(".stage-hint");
     bar.addEventListener("click", (ev) => {
@@ -168,25 +176,16 @@ export class Stage {
     this.bounds = xs.length ? { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys) - 22, y1: Math.max(...ys) } : { x0: 0, x1: 1, y0: 0, y1: 1 };
   }
 
-  // Fit the topology to the stage, but never below MIN_SCALE: a wide one first takes the full
-  // width of the page (the side panel moves under it), a tall one makes the stage taller, and
-  // what still does not fit is panned. The default view starts where the flow starts (left).
+  // Fit the topology to the stage, but never below MIN_SCALE: what does not fit at that size is
+  // panned (f fits it all), so titles stay readable and the side panel (counters, inspector and
+  // its fault buttons) stays beside the stage, on the same screen. The stage's height is the
+  // page's (run.js fitLayout). In presentation mode the whole topology is fitted, whatever
+  // the scale: a projector shows all of it. The default view starts where the flow starts (left).
   resize(force = false) {
-    const main = this.container.closest(".run-main");
     const b = this.bounds;
     const bw = b.x1 - b.x0, bh = b.y1 - b.y0;
-    let W = Math.max(200, this.container.getBoundingClientRect().width);
-    if (main && !main.classList.contains("stage-full") && (W - 2 * PAD) / bw < Math.min(MIN_SCALE * 1.15, 1)) {
-      main.classList.add("stage-full"); // the ResizeObserver calls back with the new width
-      W = Math.max(200, this.container.getBoundingClientRect().width);
-    }
-    this.container.style.height = "";
-    const baseH = Math.max(150, this.container.getBoundingClientRect().height);
+    const W = Math.max(200, this.container.getBoundingClientRect().width);
     const fitW = (W - 2 * PAD) / bw;
-    const want = Math.max(MIN_SCALE, Math.min(fitW, MAX_SCALE));
-    const cap = Math.max(baseH, window.innerHeight - 240); // the counters stay on the first screen
-    const tall = Math.round(Math.min(cap, Math.max(baseH, bh * want + 2 * PAD)));
-    this.container.style.height = tall > baseH ? `${tall}px` : "";
     const H = Math.round(this.container.getBoundingClientRect().height); // CSS may hold it (presenting)
     if (!force && this.W === W && this.H === H) return;
     this.W = W; this.H = H;
@@ -199,7 +198,7 @@ export class Stage {
     this.fitScale = Math.min(fitW, (H - 2 * PAD) / bh, MAX_SCALE);
     if (this.view) ({ scale: this.scale, ox: this.ox, oy: this.oy } = this.view);
     else {
-      this.scale = Math.max(MIN_SCALE, this.fitScale);
+      this.scale = document.body.classList.contains("presenting") ? this.fitScale : Math.max(MIN_SCALE, this.fitScale);
       const w = bw * this.scale, h = bh * this.scale;
       this.ox = (w <= W - 2 * PAD ? (W - w) / 2 : PAD) - b.x0 * this.scale;
       this.oy = (h <= H - 2 * PAD ? (H - h) / 2 : PAD) - b.y0 * this.scale;
@@ -246,7 +245,7 @@ export class Stage {
       el("line", { x1, y1, x2, y2, class: `edge${e.when === "error" ? " edge-error" : ""}`, "marker-end": "url(#arrow)" }, edgeLayer);
       if (e.when === "error") {
         const t = el("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6, class: "edge-label" }, edgeLayer);
-        t.textContent = "on error";
+        t.textContent = gettext("on error");
       }
     }
     this.nodeEls = new Map();
@@ -255,7 +254,7 @@ export class Stage {
       const node = box.node, style = KIND_STYLE[node.kind] || KIND_STYLE.service;
       const g = el("g", { class: `node kind-${node.kind}`, "data-node": id, tabindex: "0", role: "button" }, root);
       const n = this.cellsOf(id).length;
-      g.setAttribute("aria-label", `${style.short} ${node.label || id}${n ? `, ${n} instances` : ""}`);
+      g.setAttribute("aria-label", `${style.short} ${node.label || id}${n ? ", " + interpolate(ngettext("%(n)s instance", "%(n)s instances", n), { n }, true) : ""}`);
       el("rect", { x: box.x - box.width / 2, y: box.y - box.height / 2, width: box.width, height: box.height, rx: 10, fill: style.fill, stroke: style.stroke, class: "node-box" }, g);
       const title = el("text", { x: box.x - box.width / 2 + 10, y: box.y - box.height / 2 + 22, class: "node-label" }, g);
       title.textContent = `${style.glyph} ${node.label || id}`;
@@ -265,7 +264,7 @@ export class Stage {
       g.addEventListener("click", (ev) => { if (!ev.target.closest(".inst")) this.onSelect({ node: id }); });
       g.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); ev.stopPropagation(); this.onSelect({ node: id }); } });
       for (const c of this.cellsOf(id)) {
-        const cg = el("g", { class: "inst", "data-instance": c.name, tabindex: "0", role: "button", "aria-label": `instance ${c.name}` }, g);
+        const cg = el("g", { class: "inst", "data-instance": c.name, tabindex: "0", role: "button", "aria-label": interpolate(gettext("instance %(name)s"), { name: c.name }, true) }, g);
         const rect = el("rect", { x: c.x, y: c.y, width: c.w, height: c.h, rx: 4, class: "inst-box" }, cg);
         const bar = el("rect", { x: c.x + c.w - 6, y: c.y + c.h, width: 4, height: 0, class: "queue-bar" }, cg);
         const busy = el("text", { x: c.x + c.w / 2 - 3, y: c.y + 14, class: "inst-busy" }, cg);
@@ -302,10 +301,15 @@ export class Stage {
       const q = state.queued(name);
       const busy = inst.busy.size;
       const slow = inst.slowUntil > now;
-      const key = `${q}|${busy}|${inst.up}|${slow}`;
+      const key = `${q}|${busy}|${inst.up}|${inst.stopped}|${slow}`;
       if (c.key === key) continue;
       c.key = key;
-      c.busy.textContent = inst.up ? (node.concurrency >= 100 ? String(busy) : `${busy}/${node.concurrency || 1}`) : "down"; // "48/2000" overflows a cell
+      // A slot not running (never started, idle, drained) is not drawn; the node's line
+      // says how many are up of how many it may have.
+      c.cg.classList.toggle("stopped", inst.stopped);
+      // "48/2000" overflows a cell; an orchestrator's replica has no worker limit to show.
+      const limit = node.kind === "orchestrator" ? Infinity : node.concurrency || 1;
+      c.busy.textContent = inst.up ? (limit >= 100 ? String(busy) : `${busy}/${limit}`) : gettext("down");
       c.q.textContent = inst.up ? (q ? `q${q}` : "·") : "✖";
       const barH = Math.min(c.cell.h, q * 3);
       c.bar.setAttribute("y", c.cell.y + c.cell.h - barH);
@@ -313,7 +317,8 @@ export class Stage {
       c.cg.classList.toggle("down", !inst.up);
       c.cg.classList.toggle("slow", slow);
       c.cg.classList.toggle("busy", busy > 0);
-      c.tip.textContent = `${name}: ${inst.up ? "up" : "DOWN (" + inst.downReason + ")"}${slow ? ", slowed" : ""}\nworking: ${busy} of ${node.concurrency || 1}\nwaiting in queue: ${q}\nprocessed: ${inst.processed}\npicked by the balancer: ${inst.picked}`;
+      const state_ = inst.up ? gettext("up") : (inst.stopped ? gettext("stopped") : gettext("DOWN")) + (inst.downReason ? ` (${reasonText(inst.downReason)})` : "");
+      c.tip.textContent = `${name}: ${state_}${slow ? ", " + gettext("slowed") : ""}\n` + interpolate(gettext("working: %(busy)s of %(concurrency)s\nwaiting in queue: %(queued)s\nprocessed: %(processed)s\npicked by the balancer: %(picked)s"), { busy, concurrency: node.concurrency || 1, queued: q, processed: inst.processed, picked: inst.picked }, true);
     }
     for (const [id, n] of this.nodeEls) {
       const node = n.g.dataset.node && this.boxes.get(id).node;
@@ -321,8 +326,9 @@ export class Stage {
       if (node.kind === "load_balancer") text = `${n.base}`;
       else if (POOL_KINDS.has(node.kind)) {
         const up = [...state.instances.values()].filter((i) => i.node === id && i.up).length;
-        text = `${n.base} · ${up} up`;
-      } else if (node.kind === "database") text = `${n.base} · ${(state.instances.get(id)?.busy.size) || 0} busy · q${state.queued(id)}`;
+        const most = ceiling(node);
+        text = `${n.base} · ${most ? interpolate(gettext("%(n)s up of max %(most)s"), { n: up, most }, true) : interpolate(gettext("%(n)s up"), { n: up }, true)}`;
+      } else if (node.kind === "database") text = `${n.base} · ${interpolate(gettext("%(n)s busy"), { n: (state.instances.get(id)?.busy.size) || 0 }, true)} · q${state.queued(id)}`;
       if (n.text !== text) { n.sub.textContent = text; n.text = text; }
     }
   }
@@ -372,31 +378,100 @@ export class Stage {
       ctx.strokeStyle = `rgba(0,158,115,${1 - age / flashWindow})`;
       ctx.strokeRect(s.x - 3, s.y - 3, p.w * this.scale + 6, p.h * this.scale + 6);
     }
-    // Where things went wrong: a label where it happened, fading.
-    ctx.font = `bold ${Math.round(Math.max(13, 14 * this.scale))}px system-ui, sans-serif`;
-    ctx.textAlign = "center";
-    const offsets = new Map();
+    this.drawLabels(state, now, markerWindow);
+    ctx.globalAlpha = 1;
+  }
+
+  // Where things went wrong (or an instance stopped, a pool resized): labels in a lane beside
+  // the node's box, below it when there is room, else above, right or left, stacked and
+  // fading. A place that would cover a node's title, a stage's figures or another label is
+  // never used: the label is left out instead. `labelBoxes` keeps what was drawn (screen px).
+  drawLabels(state, now, markerWindow) {
+    const ctx = this.ctx;
+    const groups = new Map(); // node -> Map(text -> {age, count, color})
     for (let i = state.markers.length - 1; i >= 0; i--) {
       const mk = state.markers[i];
       const age = now - mk.t;
       if (age > markerWindow) break;
       if (age < 0 || !mk.at) continue;
-      const p = this.positions.get(mk.at) || this.positions.get(nodeOf(mk.at));
-      if (!p) continue;
-      const k = offsets.get(mk.at) || 0;
-      if (k > 2) continue;
-      offsets.set(mk.at, k + 1);
+      const node = nodeOf(mk.at);
+      if (!this.boxes.has(node)) continue;
       const [label, color] = MARKER[mk.kind] || [mk.text, COLORS.error];
-      const text = mk.kind === "fault" ? `⚡ ${mk.text}` : mk.kind === "down" ? `✖ ${mk.text}` : label;
-      ctx.globalAlpha = Math.max(0.25, 1 - age / markerWindow);
-      const y = p.y - 24 - k * 18;
-      const w = ctx.measureText(text).width + 10;
-      ctx.fillStyle = "rgba(255,255,255,0.92)";
-      ctx.fillRect(p.x - w / 2, y - 14, w, 19);
-      ctx.fillStyle = color;
-      ctx.fillText(text, p.x, y);
+      const what = mk.kind === "fault" ? `⚡ ${mk.text}` : mk.kind === "down" ? `✖ ${mk.text}`
+        : mk.kind === "stop" ? `■ ${mk.text}` : mk.kind === "scale" ? `⇅ ${mk.text}` : mk.kind === "saga" ? `↺ ${mk.text}` : label;
+      const text = NAMED.has(mk.kind) && mk.at !== node ? `${what} · ${mk.at}` : what;
+      let byText = groups.get(node);
+      if (!byText) { byText = new Map(); groups.set(node, byText); }
+      const g = byText.get(text);
+      if (g) g.count += 1;
+      else if (byText.size < LABELS_PER_NODE) byText.set(text, { age, count: 1, color });
+    }
+    const size = Math.round(Math.max(13, 14 * this.scale));
+    ctx.font = `bold ${size}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    const h = size + 6, gap = 3;
+    const titles = [], bodies = [];
+    for (const box of this.boxes.values()) {
+      const tl = this.toScreen(box.x - box.width / 2, box.y - box.height / 2);
+      const w = box.width * this.scale;
+      titles.push({ x: tl.x, y: tl.y, w, h: TITLE_BAND * this.scale });
+      bodies.push({ x: tl.x, y: tl.y, w, h: box.height * this.scale });
+    }
+    // A stage's backlog line and bottleneck flag (static/js/stageview.js) are figures too. Their
+    // text changes twice a second, between the frames that place labels, so the whole band each
+    // may take (as wide as the stage, one line high) is kept free, empty or not.
+    if (groups.size) {
+      const origin = this.canvas.getBoundingClientRect();
+      for (const badge of this.svg.querySelectorAll(".stage-badge")) {
+        const outline = badge.querySelector(".stage-outline");
+        if (!outline) continue;
+        const o = outline.getBoundingClientRect();
+        const ratio = o.height / Math.max(1, Number(outline.getAttribute("height")) || 1);
+        const line = (parseFloat(badge.style.fontSize) || 12) * ratio * 1.35;
+        const x = o.x - origin.x, y = o.y - origin.y;
+        titles.push({ x, y: y + o.height, w: o.width, h: line }, { x, y: y - line, w: o.width, h: line });
+        for (const t of badge.querySelectorAll(".stage-figures, .stage-flag")) {
+          if (!t.textContent) continue;
+          const r = t.getBoundingClientRect();
+          titles.push({ x: r.x - origin.x, y: r.y - origin.y, w: r.width, h: r.height });
+        }
+      }
+    }
+    const placed = [];
+    const hits = (r, list) => list.some((o) => r.x < o.x + o.w && o.x < r.x + r.w && r.y < o.y + o.h && o.y < r.y + r.h);
+    for (const [node, byText] of groups) {
+      const box = this.boxes.get(node);
+      const tl = this.toScreen(box.x - box.width / 2, box.y - box.height / 2);
+      const bw = box.width * this.scale, bh = box.height * this.scale;
+      const cx = tl.x + bw / 2;
+      let k = 0;
+      for (const [text, g] of byText) {
+        const shown = g.count > 1 ? `${text} ×${g.count}` : text;
+        const w = ctx.measureText(shown).width + 10;
+        // Slots outward from the box: below, above, then beside it.
+        const slots = [];
+        for (let j = k; j < k + LABELS_PER_NODE; j++) {
+          slots.push({ x: cx - w / 2, y: tl.y + bh + 4 + j * (h + gap) });
+          slots.push({ x: cx - w / 2, y: tl.y - 4 - (j + 1) * (h + gap) + gap });
+        }
+        for (let j = 0; j < LABELS_PER_NODE; j++) {
+          const y = tl.y + TITLE_BAND * this.scale + j * (h + gap);
+          slots.push({ x: tl.x + bw + 6, y }, { x: tl.x - 6 - w, y });
+        }
+        const free = slots.map((p) => ({ ...p, w, h })).filter((r) => r.x >= 0 && r.y >= 0 && r.x + w <= this.W && r.y + h <= this.H && !hits(r, titles) && !hits(r, placed));
+        const r = free.find((c) => !hits(c, bodies)) || free[0];
+        if (!r) continue;
+        placed.push({ ...r, text: shown });
+        k += 1;
+        ctx.globalAlpha = Math.max(0.25, 1 - g.age / markerWindow);
+        ctx.fillStyle = "rgba(255,255,255,0.92)";
+        ctx.fillRect(r.x, r.y, r.w, r.h);
+        ctx.fillStyle = g.color;
+        ctx.fillText(shown, r.x + r.w / 2, r.y + h - 5);
+      }
     }
     ctx.globalAlpha = 1;
+    this.labelBoxes = placed;
   }
 
   chooseSample(count, wallNow) {
@@ -415,13 +490,18 @@ function countPicks(state, lb) {
   return total;
 }
 
+// How many instances a pool may grow to, when it may grow at all (an autoscaler, a function).
+function ceiling(node) {
+  return node.kind === "function" ? node.max_instances || 10 : node.autoscale?.max;
+}
+
 function describe(node) {
   const style = KIND_STYLE[node.kind] || { short: node.kind };
   switch (node.kind) {
     case "client": case "source": return `${style.short} · ${node.rate ?? "?"}/s`;
-    case "load_balancer": return (node.algorithm || "round_robin").replaceAll("_", " ");
+    case "load_balancer": return word(node.algorithm || "round_robin");
     case "service": case "filter": case "function": return `${style.short} · ${fmtDuration(node.service_time)}`;
-    case "aggregator": return `gather · ${node.completion || "all"}`;
+    case "aggregator": return `${gettext("gather")} · ${word(node.completion || "all")}`;
     default: return style.short;
   }
 }

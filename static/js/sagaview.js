@@ -5,26 +5,26 @@
 // broker; fed every event in seq order.
 
 import { lanes, trace } from "./tracing.js";
+import { escapeHtml as esc } from "./dom.js";
+import { gettext, ngettext, interpolate, word } from "./i18n.js";
+import { BROKER_KINDS as BROKERS, STAGE_KINDS as STAGES } from "./layout.js";
 
 const ROWS = 40; // rows shown, newest first
 const MARK = { running: "…", ok: "✓", failed: "✗", timed_out: "⏱" };
-const BROKERS = new Set(["topic", "queue"]);
-const STAGES = new Set(["service", "function", "filter"]);
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const EXPLAIN = {
   orchestration:
-    "<strong>Orchestration:</strong> each row is one saga as the orchestrator keeps it (and writes it to its store): " +
+    gettext("<strong>Orchestration:</strong> each row is one saga as the orchestrator keeps it (and writes it to its store): " +
     "it alone knows which step every request is at, so one row tells the whole story. " +
-    "In the request's sequence diagram every arrow starts or ends at the orchestrator: a star.",
+    "In the request's sequence diagram every arrow starts or ends at the orchestrator: a star."),
   choreography:
-    "<strong>Choreography:</strong> no service knows where a request is. Each one reacts to a topic and publishes the next, " +
+    gettext("<strong>Choreography:</strong> no service knows where a request is. Each one reacts to a topic and publishes the next, " +
     "so the state of the flow is spread over the brokers. The table below is <em>not</em> kept by anyone: it is stitched " +
     "together from the request id that every message carries (its trace), the way a distributed tracer does it. " +
-    "An orchestrated saga keeps the same thing in one row of its store. Click a request to follow it hop by hop.",
+    "An orchestrated saga keeps the same thing in one row of its store. Click a request to follow it hop by hop."),
   brokers:
-    "<strong>Through brokers:</strong> each stage sees only the messages it receives. The table below is stitched together " +
-    "from the request id that every message carries (its trace). Click a request to follow it hop by hop.",
+    gettext("<strong>Through brokers:</strong> each stage sees only the messages it receives. The table below is stitched together " +
+    "from the request id that every message carries (its trace). Click a request to follow it hop by hop."),
 };
 
 function flatSteps(node) {
@@ -55,7 +55,7 @@ export class SagaView {
     this.hopList = root.querySelector("[data-hops]");
     this.reqInput = root.querySelector("[name=trace-req]");
     this.caption = root.querySelector("[data-sequence-caption]");
-    root.querySelector("[data-saga-title]").textContent = this.mode === "orchestration" ? "Sagas" : "Requests, stitched from their traces";
+    root.querySelector("[data-saga-title]").textContent = this.mode === "orchestration" ? gettext("Sagas") : gettext("Requests, stitched from their traces");
     // Pipes and scatter-gather use brokers too, without being a choreographed flow.
     const explain = this.mode === "choreography" && doc.pattern !== "choreography" ? "brokers" : this.mode;
     root.querySelector("[data-saga-explain]").innerHTML = EXPLAIN[explain];
@@ -76,13 +76,13 @@ export class SagaView {
   // How a hop is read in the list: the verb of the message, from the kinds at its ends.
   verb(h) {
     const edge = this.edges.get(`${h.from_node}\u0000${h.to_node}`);
-    if (h.kind === "reply") return "replies";
-    if (edge?.when === "error") return "fails: sends it down its error edge (compensation)";
-    if (BROKERS.has(this.kinds.get(h.to_node))) return "publishes";
-    if (BROKERS.has(this.kinds.get(h.from_node))) return "delivers";
+    if (h.kind === "reply") return gettext("replies");
+    if (edge?.when === "error") return gettext("fails: sends it down its error edge (compensation)");
+    if (BROKERS.has(this.kinds.get(h.to_node))) return gettext("publishes");
+    if (BROKERS.has(this.kinds.get(h.from_node))) return gettext("delivers");
     // An orchestrator's store writes need no edge of their own.
-    if (edge?.op === "write" || (this.kinds.get(h.from_node) === "orchestrator" && this.kinds.get(h.to_node) === "database")) return "writes";
-    return "calls";
+    if (edge?.op === "write" || (this.kinds.get(h.from_node) === "orchestrator" && this.kinds.get(h.to_node) === "database")) return gettext("writes");
+    return gettext("calls");
   }
 
   push(e) {
@@ -101,8 +101,8 @@ export class SagaView {
     if (e.type === "saga") {
       if (e.state === "running") { cell.state = "running"; cell.attempts = e.attempt; }
       else if (e.state === "compensating") cell.comp = "compensating";
+      else if (e.state === "resumed") row.resumed = true; // it goes on running: not an end state
       else row.state = e.state;
-      if (e.state === "resumed") row.resumed = true;
     } else if (steps[e.step] && e.call === steps[e.step].call && cell.comp === undefined) {
       cell.state = e.outcome; cell.attempts = e.attempt;
     } else cell.comp = e.outcome === "ok" ? "compensated" : "compensation failed";
@@ -144,43 +144,43 @@ export class SagaView {
 
   renderSagas() {
     const [first] = this.steps.values();
-    let html = `<table class="table compact sagas"><thead><tr><th scope="col">req</th><th scope="col">replica</th>`;
+    let html = `<table class="table compact sagas"><thead><tr><th scope="col">${gettext("req")}</th><th scope="col">${gettext("replica")}</th>`;
     for (const s of first || []) html += `<th scope="col">${esc(s.call)}</th>`;
-    html += `<th scope="col">saga</th></tr></thead><tbody>`;
+    html += `<th scope="col">${gettext("saga")}</th></tr></thead><tbody>`;
     const rows = [...this.rows.values()].slice(-ROWS).reverse();
     for (const r of rows) {
-      html += `<tr data-req="${r.req}" class="saga-${esc(r.state)}${r.req === this.chosen ? " chosen" : ""}"><td>${r.req}</td><td>${esc(r.replica)}</td>`;
+      html += `<tr data-req="${esc(r.req)}" class="saga-${esc(r.state)}${r.req === this.chosen ? " chosen" : ""}"><td>${esc(r.req)}</td><td>${esc(r.replica)}</td>`;
       for (const c of r.cells) {
-        const retries = c.attempts > 1 ? `<sup title="${c.attempts - 1} retries">×${c.attempts}</sup>` : "";
-        const comp = c.comp ? `<span class="comp" title="${esc(c.comp)}">${c.comp === "compensated" ? "↺" : c.comp === "compensating" ? "↺…" : "↺✗"}</span>` : "";
-        html += `<td class="step-${esc(c.state || "pending")}" title="${esc(c.state || "not run")}${c.comp ? `, ${esc(c.comp)}` : ""}">${MARK[c.state] || "·"}${retries}${comp}</td>`;
+        const retries = c.attempts > 1 ? `<sup title="${esc(interpolate(ngettext("%(n)s retry", "%(n)s retries", c.attempts - 1), { n: c.attempts - 1 }, true))}">×${esc(c.attempts)}</sup>` : "";
+        const comp = c.comp ? `<span class="comp" title="${esc(word(c.comp))}">${c.comp === "compensated" ? "↺" : c.comp === "compensating" ? "↺…" : "↺✗"}</span>` : "";
+        html += `<td class="step-${esc(c.state || "pending")}" title="${esc(c.state ? word(c.state) : gettext("not run"))}${c.comp ? `, ${esc(word(c.comp))}` : ""}">${MARK[c.state] || "·"}${retries}${comp}</td>`;
       }
       html += `<td>${esc(r.state)}${r.resumed ? " (resumed)" : ""}</td></tr>`;
     }
-    this.panel.innerHTML = html + `</tbody></table>` + (rows.length ? "" : `<p class="muted">No saga yet.</p>`);
+    this.panel.innerHTML = html + `</tbody></table>` + (rows.length ? "" : `<p class="muted">${gettext("No saga yet.")}</p>`);
   }
 
   renderFlows() {
-    let html = `<table class="table compact sagas flows"><thead><tr><th scope="col">req</th>`;
+    let html = `<table class="table compact sagas flows"><thead><tr><th scope="col">${gettext("req")}</th>`;
     for (const id of this.stages) html += `<th scope="col">${esc(id)}</th>`;
-    html += `<th scope="col">messages</th><th scope="col">flow</th></tr></thead><tbody>`;
+    html += `<th scope="col">${gettext("messages")}</th><th scope="col">${gettext("flow")}</th></tr></thead><tbody>`;
     const rows = [...this.rows.values()].filter((r) => Object.keys(r.cells).length).slice(-ROWS).reverse();
     for (const r of rows) {
       const state = r.state === "running" && r.comp ? "compensating" : r.state;
-      html += `<tr data-req="${r.req}" class="flow-${esc(state)}${r.req === this.chosen ? " chosen" : ""}"><td>${r.req}</td>`;
+      html += `<tr data-req="${esc(r.req)}" class="flow-${esc(state)}${r.req === this.chosen ? " chosen" : ""}"><td>${esc(r.req)}</td>`;
       for (const id of this.stages) {
         const c = r.cells[id];
-        html += `<td class="step-${esc(c || "pending")}" title="${esc(c || "not reached")}">${MARK[c] || "·"}</td>`;
+        html += `<td class="step-${esc(c || "pending")}" title="${esc(c ? word(c) : gettext("not reached"))}">${MARK[c] || "·"}</td>`;
       }
-      html += `<td>${r.hops}</td><td>${esc(state === "running" ? "in flight" : state)}</td></tr>`;
+      html += `<td>${esc(r.hops)}</td><td>${esc(state === "running" ? gettext("in flight") : word(state))}</td></tr>`;
     }
-    this.panel.innerHTML = html + `</tbody></table>` + (rows.length ? "" : `<p class="muted">No request yet.</p>`);
+    this.panel.innerHTML = html + `</tbody></table>` + (rows.length ? "" : `<p class="muted">${gettext("No request yet.")}</p>`);
   }
 
   renderSequence(events, now) {
     const req = this.chosen ?? this.latestDone;
     if (req === null || req === undefined) {
-      this.caption.textContent = "No request has finished yet.";
+      this.caption.textContent = gettext("No request has finished yet.");
       this.diagram.replaceChildren(); this.hopList.replaceChildren();
       return;
     }
@@ -189,10 +189,10 @@ export class SagaView {
     if (key === this.traceKey) return;
     this.traceKey = key;
     const hops = trace(upto, req);
-    this.caption.textContent = `Request ${req}: ${hops.length} messages across ${lanes(hops).length} nodes, in Lamport order. ${this.shape(hops)}`;
+    this.caption.textContent = `${interpolate(gettext("Request %(req)s: %(hops)s messages across %(nodes)s nodes, in Lamport order."), { req, hops: hops.length, nodes: lanes(hops).length }, true)} ${this.shape(hops)}`;
     drawSequence(this.diagram, hops, { kinds: this.kinds, edges: this.edges, width: this.diagram.parentElement?.clientWidth });
     this.hopList.innerHTML = hops.map((h) =>
-      `<li class="hop-${h.kind}${this.edges.get(`${h.from_node}\u0000${h.to_node}`)?.when === "error" ? " hop-error" : ""}" data-seq="${h.seq}">` +
+      `<li class="hop-${esc(h.kind)}${this.edges.get(`${h.from_node}\u0000${h.to_node}`)?.when === "error" ? " hop-error" : ""}" data-seq="${esc(h.seq)}">` +
       `<span class="hop-t">${(h.t / 1000).toFixed(3)} s</span> <b>${esc(h.from)}</b> ${esc(this.verb(h))} → <b>${esc(h.to)}</b></li>`).join("");
   }
 
@@ -202,9 +202,9 @@ export class SagaView {
     const touches = new Map();
     for (const h of hops) for (const n of new Set([h.from_node, h.to_node])) touches.set(n, (touches.get(n) || 0) + 1);
     const [busiest, most] = [...touches].sort((a, b) => b[1] - a[1])[0];
-    if (this.mode === "orchestration") return `${busiest} is at one end of ${most} of the ${hops.length} arrows: a star around the coordinator.`;
+    if (this.mode === "orchestration") return interpolate(gettext("%(node)s is at one end of %(most)s of the %(hops)s arrows: a star around the coordinator."), { node: busiest, most, hops: hops.length }, true);
     const topics = lanes(hops).filter((n) => BROKERS.has(this.kinds.get(n))).length;
-    return `A chain through ${topics} topics: no node sees more than ${most} of the ${hops.length} arrows, so only the trace shows the whole path.`;
+    return interpolate(gettext("A chain through %(topics)s topics: no node sees more than %(most)s of the %(hops)s arrows, so only the trace shows the whole path."), { topics, most, hops: hops.length }, true);
   }
 }
 
@@ -240,10 +240,10 @@ export function drawSequence(svg, hops, { kinds = new Map(), edges = new Map(), 
     const k = error ? "error" : h.kind;
     const x1 = x(h.from_node), x2 = x(h.to_node), y1 = top + dy * row, y2 = y1 + dy * 0.55;
     const self = x1 === x2 ? 18 : 0; // a node calling its own lane: a small loop out and back
-    const title = `${i + 1}. ${h.from} → ${h.to} at ${(h.t / 1000).toFixed(3)} s (${error ? "error edge" : h.kind}; Lamport ${h.send_clock} → ${h.recv_clock})`;
+    const title = `${i + 1}. ` + interpolate(gettext("%(from)s → %(to)s at %(t)s s (%(kind)s; Lamport %(send)s → %(recv)s)"), { from: h.from, to: h.to, t: (h.t / 1000).toFixed(3), kind: error ? gettext("error edge") : word(h.kind), send: h.send_clock, recv: h.recv_clock }, true);
     const path = self ? `M${x1},${y1} h${self} V${y2} h${-self}` : `M${x1},${y1} L${x2},${y2}`;
     const lx = (x1 + x2) / 2 + self, ly = (y1 + y2) / 2 - 5;
-    parts.push(`<g class="seq-hop seq-${k}" data-seq="${h.seq}"><title>${esc(title)}</title><path d="${path}" marker-end="url(#seq-arrow-${k})"/><text x="${lx}" y="${ly}" text-anchor="middle" class="seq-num">${i + 1}</text></g>`);
+    parts.push(`<g class="seq-hop seq-${esc(k)}" data-seq="${esc(h.seq)}"><title>${esc(title)}</title><path d="${path}" marker-end="url(#seq-arrow-${esc(k)})"/><text x="${lx}" y="${ly}" text-anchor="middle" class="seq-num">${i + 1}</text></g>`);
   });
   svg.innerHTML = parts.join("");
 }

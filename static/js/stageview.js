@@ -4,17 +4,15 @@
 // control) and watches its backlog drain. Mounted for topologies with pipes or brokers; fed every
 // event in seq order, so a replay rebuilt from the first event shows the same table.
 
+import { escapeHtml as esc } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
+import { BROKER_KINDS as BROKERS, PIPE_KINDS, SCALABLE_KINDS as SCALABLE, STAGE_KINDS } from "./layout.js";
 const SVG = "http://www.w3.org/2000/svg";
-const PIPE_KINDS = new Set(["filter", "topic", "queue", "source", "sink"]);
-const STAGE_KINDS = new Set(["service", "filter", "function"]);
-const SCALABLE = new Set(["service", "filter"]);
-const BROKERS = new Set(["topic", "queue"]);
 const TREND_POINTS = 60; // metrics ticks kept for each stage's sparkline
 // The engine names the busiest growing stage at every one-second tick; two close stages trade
 // places from tick to tick and the flag flickered. It moves only once a stage (or nobody) has
 // led this many ticks in a row: steady, and still follows a real shift such as after scaling.
 export const STEADY_TICKS = 3;
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const money = (v) => `$${Number(v || 0).toFixed(2)}`;
 
 function svgEl(name, attrs = {}, parent) {
@@ -28,7 +26,7 @@ export class StageView {
   // null unless the topology has a pipe or a broker.
   static mount(root, doc, options = {}) {
     const nodes = doc.nodes || [];
-    if (!root || !nodes.some((n) => PIPE_KINDS.has(n.kind))) return null;
+    if (!root || !nodes.some((n) => PIPE_KINDS.has(n.kind) || BROKERS.has(n.kind))) return null;
     root.hidden = false;
     return new StageView(root, doc, options);
   }
@@ -126,25 +124,25 @@ export class StageView {
   // ---- the table: built once, then only its cells' text changes (the size inputs keep focus)
   build() {
     const controls = this.owner;
-    let html = `<table class="table compact stages"><thead><tr><th scope="col">stage</th><th scope="col">resource</th>`
-      + `<th scope="col">instances</th><th scope="col">throughput</th><th scope="col">backlog</th><th scope="col">trend</th>`
-      + `<th scope="col">busy</th><th scope="col">cost / h</th><th scope="col"><span class="sr-only">status</span></th></tr></thead><tbody>`;
+    let html = `<table class="table compact stages"><thead><tr><th scope="col">${gettext("stage")}</th><th scope="col">${gettext("resource")}</th>`
+      + `<th scope="col">${gettext("instances")}</th><th scope="col">${gettext("throughput")}</th><th scope="col">${gettext("backlog")}</th><th scope="col">${gettext("trend")}</th>`
+      + `<th scope="col">${gettext("busy")}</th><th scope="col">${gettext("cost / h")}</th><th scope="col"><span class="sr-only">${gettext("status")}</span></th></tr></thead><tbody>`;
     for (const n of this.stages) {
       const scalable = controls && SCALABLE.has(n.kind);
       html += `<tr data-stage="${esc(n.id)}"><th scope="row">${esc(n.label || n.id)}</th><td>${esc(n.resource || "cpu")}</td>`
-        + `<td class="size">${scalable ? `<span class="scale-controls owner-live" role="group" aria-label="Scale ${esc(n.id)}">`
-          + `<button type="button" data-scale-step="-1" data-node="${esc(n.id)}" aria-label="One instance fewer for ${esc(n.id)}">−</button>`
-          + `<input type="number" min="1" max="${this.maxInstances}" step="1" data-scale-input="${esc(n.id)}" aria-label="Instances of ${esc(n.id)}">`
-          + `<button type="button" data-scale-step="1" data-node="${esc(n.id)}" aria-label="One instance more for ${esc(n.id)}">+</button></span>` : ""}`
+        + `<td class="size">${scalable ? `<span class="scale-controls owner-live" role="group" aria-label="${esc(interpolate(gettext("Scale %(node)s"), { node: n.id }, true))}">`
+          + `<button type="button" data-scale-step="-1" data-node="${esc(n.id)}" aria-label="${esc(interpolate(gettext("One instance fewer for %(node)s"), { node: n.id }, true))}">−</button>`
+          + `<input type="number" min="1" max="${this.maxInstances}" step="1" data-scale-input="${esc(n.id)}" aria-label="${esc(interpolate(gettext("Instances of %(node)s"), { node: n.id }, true))}">`
+          + `<button type="button" data-scale-step="1" data-node="${esc(n.id)}" aria-label="${esc(interpolate(gettext("One instance more for %(node)s"), { node: n.id }, true))}">+</button></span>` : ""}`
         + `<span data-cell="instances"></span> <span class="muted" data-cell="pending"></span></td>`
         + `<td class="num"><span data-cell="rate"></span></td><td class="num"><strong data-cell="backlog" data-backlog="0">0</strong></td>`
         + `<td><svg class="trend" width="90" height="20" viewBox="0 0 90 20" aria-hidden="true"><polyline data-cell="trend"></polyline></svg></td>`
         + `<td class="num" data-cell="util"></td><td class="num" data-cell="cost"></td><td data-cell="flag"></td></tr>`;
     }
-    html += `</tbody><tfoot><tr><th scope="row">all stages</th><td></td><td></td><td></td><td></td><td></td><td></td><td class="num" data-total-cost></td><td></td></tr></tfoot></table>`;
+    html += `</tbody><tfoot><tr><th scope="row">${gettext("all stages")}</th><td></td><td></td><td></td><td></td><td></td><td></td><td class="num" data-total-cost></td><td></td></tr></tfoot></table>`;
     if (this.brokers.length) {
-      html += `<table class="table compact brokers"><thead><tr><th scope="col">broker</th><th scope="col">depth</th>`
-        + `<th scope="col">redelivered</th><th scope="col">dead-lettered</th></tr></thead><tbody>`;
+      html += `<table class="table compact brokers"><thead><tr><th scope="col">${gettext("broker")}</th><th scope="col">${gettext("depth")}</th>`
+        + `<th scope="col">${gettext("redelivered")}</th><th scope="col">${gettext("dead-lettered")}</th></tr></thead><tbody>`;
       for (const n of this.brokers) {
         html += `<tr data-broker="${esc(n.id)}"><th scope="row">${esc(n.label || n.id)} <span class="muted">${esc(n.kind)}</span></th>`
           + `<td class="num" data-cell="depth"></td><td class="num" data-cell="redelivered"></td><td class="num" data-cell="dead"></td></tr>`;
@@ -152,7 +150,7 @@ export class StageView {
       html += `</tbody></table>`;
     }
     if (this.sinks.length) {
-      html += `<table class="table compact sinks"><thead><tr><th scope="col">sink</th><th scope="col">received</th><th scope="col">duplicates</th></tr></thead><tbody>`;
+      html += `<table class="table compact sinks"><thead><tr><th scope="col">${gettext("sink")}</th><th scope="col">${gettext("received")}</th><th scope="col">${gettext("duplicates")}</th></tr></thead><tbody>`;
       for (const n of this.sinks) {
         html += `<tr data-sink="${esc(n.id)}"><th scope="row">${esc(n.label || n.id)}</th><td class="num" data-cell="received"></td><td class="num" data-cell="duplicates"></td></tr>`;
       }
@@ -192,7 +190,7 @@ export class StageView {
       this.setText(n.id, "instances", String(size));
       const input = row.querySelector("[data-scale-input]");
       if (input && document.activeElement !== input) input.value = String(this.pending.get(n.id) ?? size);
-      this.setText(n.id, "pending", this.pending.has(n.id) ? `→ ${this.pending.get(n.id)} asked` : "");
+      this.setText(n.id, "pending", this.pending.has(n.id) ? `→ ${interpolate(gettext("%(n)s asked"), { n: this.pending.get(n.id) }, true)}` : "");
       this.setText(n.id, "rate", this.rate.has(n.id) ? `${this.rate.get(n.id).toFixed(1)}/s` : "—");
       const backlog = m.backlog ?? 0;
       const cell = this.setText(n.id, "backlog", String(backlog));
@@ -203,7 +201,7 @@ export class StageView {
       this.setText(n.id, "cost", money(cost));
       const hot = this.bottleneck === n.id;
       row.classList.toggle("is-bottleneck", hot);
-      this.setText(n.id, "flag", hot ? "⚠ bottleneck" : "");
+      this.setText(n.id, "flag", hot ? `⚠ ${gettext("bottleneck")}` : "");
       const trend = this.trend.get(n.id) || [];
       const top = Math.max(20, ...trend); // a floor, so a backlog of one does not look like a surge
       this.cells.get(`${n.id}|trend`)?.setAttribute("points", trend.map((v, i) => `${(i * 89) / (TREND_POINTS - 1)},${19 - (v / top) * 18}`).join(" "));
@@ -236,7 +234,8 @@ export class StageView {
       if (!badge) {
         // Text sized for the screen, whatever the zoom the stage chose for the topology.
         const px = Math.min(40, Math.max(12, 11 / (stage.scale || 1)));
-        badge = svgEl("g", { class: "stage-badge", style: `font-size: ${px}px` }, entry.g);
+        badge = svgEl("g", { class: "stage-badge" }, entry.g);
+        badge.style.fontSize = `${px}px`; // through the CSSOM: a style attribute is inline style to the CSP
         svgEl("rect", { class: "stage-outline", x: box.x - box.width / 2 - 5, y: box.y - box.height / 2 - 5, width: box.width + 10, height: box.height + 10, rx: 13 }, badge);
         svgEl("text", { class: "stage-flag", x: box.x - box.width / 2, y: box.y - box.height / 2 - 9 }, badge);
         svgEl("text", { class: "stage-figures", x: box.x - box.width / 2 + 4, y: box.y + box.height / 2 + 5, "dominant-baseline": "hanging" }, badge);
@@ -245,12 +244,12 @@ export class StageView {
       const hot = this.bottleneck === n.id;
       entry.g.classList.toggle("stage-bottleneck", hot);
       const flag = badge.querySelector(".stage-flag");
-      const flagText = hot ? "⚠ bottleneck" : "";
+      const flagText = hot ? `⚠ ${gettext("bottleneck")}` : "";
       if (flag.textContent !== flagText) flag.textContent = flagText;
       // Short: neighbouring stages sit close; the table has the rest.
       // Only where work waits, so the queues that build stand out.
       const waiting = BROKERS.has(n.kind) ? (m.queued ?? 0) : (m.backlog ?? 0);
-      const figures = waiting ? `${BROKERS.has(n.kind) ? "depth" : "backlog"} ${waiting}` : "";
+      const figures = waiting ? `${BROKERS.has(n.kind) ? gettext("depth") : gettext("backlog")} ${waiting}` : "";
       const text = badge.querySelector(".stage-figures");
       if (text.textContent !== figures) text.textContent = figures;
     }

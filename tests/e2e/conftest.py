@@ -20,15 +20,26 @@ import pytest
 
 from tests.services import CHROMIUM_ARGS, free_port, wait_for_port
 
-ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 BIN = Path(sys.executable).parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives Chromium: mark it `e2e`, so `-m "not e2e"` leaves it out.
+
+    Marked here rather than in each module, so a new browser test cannot forget it.
+    """
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 def _env(db_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(DJANGO_DB_PATH=str(db_path), RUN_BACKEND="thread", DEBUG="true", LOG_LEVEL="WARNING")
+    env.update(DJANGO_DB_PATH=str(db_path), RUN_BACKEND="thread", LOG_LEVEL="WARNING")
     return env
 
 
@@ -136,10 +147,55 @@ def page(browser):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.js_errors = errors
     yield page
+    _cancel_shown_run(page)
     context.close()
 
 
+# Cancels the run a page shows through the page's own API client (its session and CSRF token),
+# as its starter would; a run that has ended, or that this viewer may not control, stays as it is.
+CANCEL = """async () => {
+  const boot = document.getElementById("run-boot");
+  if (!boot) return null;
+  const { request } = await import("/static/js/api.js");
+  const id = JSON.parse(boot.textContent).id;
+  try {
+    await request("POST", `/api/runs/${id}/control`, { action: "cancel" });
+    return 200;
+  } catch (error) {
+    return error.status;
+  }
+}"""
+
+
+def _cancel_shown_run(page) -> None:
+    """No run a test watched outlives it: leftover runs would load the one shared server
+    (slowing the next test past its waits) and hold their owner's concurrent-run slots."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        page.evaluate(CANCEL)
+    except PlaywrightError:  # the page crashed or is closing: its run is the reaper's
+        pass
+
+
+def press_inspector_button(page, text: str) -> None:
+    """Press a button of the run view's inspector (a fault's, say).
+
+    The inspector rebuilds its buttons with its live counts, several times a second on a busy
+    run: a pointer click (press, then release) can straddle two renders and miss, as it did on a
+    loaded machine. The click event goes straight to the button shown now.
+    """
+    page.locator(f"#inspector button:has-text('{text}')").dispatch_event("click")
+
+
 def login(page, app: App, username: str) -> None:
+    """Sign in through the login page.
+
+    Before a test starts a paced run it watches live, not after: a login hashes the password
+    (PBKDF2), which takes seconds on a loaded machine, and a run started first could be over
+    when its page opens, with no live controls left to press. That made test_sagas and the
+    crash test pass alone and fail in a full run, after other tests had loaded the machine.
+    """
     page.goto(f"{app.url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)

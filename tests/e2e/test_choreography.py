@@ -28,8 +28,8 @@ def _start(app, page, slug: str, duration_ms: int, speed: float) -> tuple[str, d
     doc = scenarios.get(slug).document
     doc["duration_ms"] = duration_ms
     topology = app.api("POST", "/api/topologies", token, {"name": slug, "document": doc})
-    run = app.api("POST", f"/api/topologies/{topology['id']}/runs", token, {"speed": speed})
     login(page, app, "carol")
+    run = app.api("POST", f"/api/topologies/{topology['id']}/runs", token, {"speed": speed})
     page.goto(f"{app.url}/runs/{run['id']}/")
     page.wait_for_selector("#sagas:not([hidden])")
     return token, run
@@ -50,7 +50,7 @@ def _row(page, selector: str) -> int:
 def _show(page, req: int, expected: int) -> None:
     page.click(f"[data-saga-panel] tr[data-req='{req}']")
     page.wait_for_function(
-        "document.querySelector('[data-sequence-caption]').textContent"
+        "() => document.querySelector('[data-sequence-caption]').textContent"
         f".startsWith('Request {req}:')"
         f" && {HOPS_SHOWN} === {expected}",
         timeout=10000,
@@ -65,7 +65,7 @@ def test_it_follows_a_failed_parse_through_the_compensation_topic(app, page):
     page.wait_for_selector("[data-saga-panel] tr.flow-compensated", timeout=30000)
     app.wait_run(run["id"], token)
     events = _events(app, token, run["id"])
-    page.wait_for_function(f"window.playground.now >= {events[-1]['t']}", timeout=20000)
+    page.wait_for_function(f"() => window.playground.now >= {events[-1]['t']}", timeout=20000)
     failed = _row(page, "tr.flow-compensated")
     assert any(
         e["type"] == "node.fail" and e["node"] == "skill-parser" and e["req"] == failed
@@ -123,7 +123,7 @@ def test_it_shows_the_orchestrated_flow_as_one_row_and_a_star(app, page):
     page.wait_for_selector("[data-saga-panel] tr.saga-compensated", timeout=30000)
     app.wait_run(run["id"], token)
     events = _events(app, token, run["id"])
-    page.wait_for_function(f"window.playground.now >= {events[-1]['t']}", timeout=20000)
+    page.wait_for_function(f"() => window.playground.now >= {events[-1]['t']}", timeout=20000)
     comp = _row(page, "tr.saga-compensated")
     expected = trace(events, comp)
     _show(page, comp, len(expected))

@@ -48,7 +48,8 @@ def test_it_compares_two_ticked_runs(page, app):
     assert "/compare/" in page.url
     algorithm = page.locator("tr[data-label='Document: lb.algorithm']")
     assert "differs" in algorithm.get_attribute("class")
-    assert "least_connections" in algorithm.inner_text()
+    # The algorithm in words (issue 15); the JSON answer keeps the code.
+    assert "Least connections" in algorithm.inner_text()
     assert page.locator("tr.differs").count() > 3
     page.wait_for_selector("#latency-chart .uplot canvas")
     assert page.locator("#latency-chart .u-legend").inner_text().count("Run ") == 2

@@ -19,17 +19,17 @@ def test_it_marks_the_bottleneck_and_drains_it_when_scaled_from_the_run_view(app
     page.select_option("#speed", "5")  # the owner speeds the run up: a minute in twelve seconds
     # The live flag follows the engine's one-second metrics, so all three marks are read at once.
     page.wait_for_function(
-        f"""(() => {{
+        f"""() => {{
           const row = document.querySelector('{ROW}.is-bottleneck');
           const flag = document.querySelector('{FLAG}');
           return row && row.querySelector('[data-cell=flag]').textContent.includes('bottleneck')
             && flag && flag.textContent === '⚠ bottleneck';
-        }})()""",
+        }}""",
         # Simulated time is deterministic, wall time is not: a loaded CI machine runs slower.
         timeout=60000,
     )
     shot(page, "run-pipeline-canvas")
-    page.wait_for_function(f"{BACKLOG} >= 20", timeout=60000)
+    page.wait_for_function(f"() => {BACKLOG} >= 20", timeout=60000)
     page.locator("#stages").scroll_into_view_if_needed()
     shot(page, "run-pipeline-bottleneck")
     before = page.evaluate(BACKLOG)
@@ -37,13 +37,13 @@ def test_it_marks_the_bottleneck_and_drains_it_when_scaled_from_the_run_view(app
     for _ in range(5):
         plus.click()
     page.wait_for_function(
-        f"window.playground.events.some({SCALED})",
+        f"() => window.playground.events.some({SCALED})",
         timeout=30000,
     )
     scaled_at = page.evaluate(f"window.playground.events.find({SCALED}).t")
     # The backlog first peaks (work already on its way), then falls well below where it was,
     # while uploads still arrive (they stop at 60 s): the drain is the scaling's doing.
-    page.wait_for_function(f"{BACKLOG} <= {before} / 2", timeout=60000)
+    page.wait_for_function(f"() => {BACKLOG} <= {before} / 2", timeout=60000)
     drained_at = page.evaluate("window.playground.state.t")
     assert drained_at < 60000, (scaled_at, drained_at)
     assert page.locator(f"{ROW} [data-scale-input]").input_value() == "8"

@@ -5,11 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-import pytest
-
-from tests.e2e.conftest import login, shot
-
-pytestmark = pytest.mark.e2e
+from tests.e2e.conftest import login, press_inspector_button, shot
 
 LB_DOC = {
     "version": 1,
@@ -41,7 +37,7 @@ def _counter(page, name: str) -> int:
 
 
 def _connect(page, source: str, target: str) -> None:
-    page.wait_for_function("document.querySelectorAll('.editor-node').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.editor-node').length > 0")
     page.wait_for_timeout(300)  # the panel's htmx swap re-renders the canvas
     port = page.locator(f'[data-node="{source}"] circle.port').bounding_box()
     box = page.locator(f'[data-node="{target}"] .node-box').bounding_box()
@@ -50,7 +46,8 @@ def _connect(page, source: str, target: str) -> None:
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=6)
     page.mouse.up()
     page.wait_for_function(
-        f"window.playgroundEditor.doc.edges.some(e => e.from === '{source}' && e.to === '{target}')"
+        "() => window.playgroundEditor.doc.edges"
+        f".some(e => e.from === '{source}' && e.to === '{target}')"
     )
 
 
@@ -65,7 +62,7 @@ def test_it_builds_saves_runs_and_shows_the_traffic(app, page):
     page.wait_for_selector("#f-instances")
     page.fill("#f-instances", "3")
     page.press("#f-instances", "Tab")
-    page.wait_for_function("window.playgroundEditor.doc.nodes[2].instances === 3")
+    page.wait_for_function("() => window.playgroundEditor.doc.nodes[2].instances === 3")
     _connect(page, "client", "lb")
     _connect(page, "lb", "api")
     page.wait_for_timeout(300)
@@ -73,10 +70,10 @@ def test_it_builds_saves_runs_and_shows_the_traffic(app, page):
     page.click("#btn-run")
     page.wait_for_url("**/runs/*/", timeout=15000)
 
-    page.wait_for_function("window.playground.state.counts.picks > 5", timeout=20000)
-    page.wait_for_function("window.playground.stage.drawnCount > 0", timeout=10000)
+    page.wait_for_function("() => window.playground.state.counts.picks > 5", timeout=20000)
+    page.wait_for_function("() => window.playground.stage.drawnCount > 0", timeout=10000)
     started = _counter(page, "started")
-    page.wait_for_function("window.playground.charts.points >= 2", timeout=15000)
+    page.wait_for_function("() => window.playground.charts.points >= 2", timeout=15000)
     reason = page.locator("#pick-reason").inner_text()
     assert "Picked api#" in reason and "Why:" in reason
     assert page.locator("#inspector .candidates tbody tr").count() == 3
@@ -91,13 +88,13 @@ def test_it_takes_a_crashed_instance_out_and_moves_its_traffic(app, page):
     """Crashing api#1 from the page marks it down, and the balancer stops sending to it."""
     app.user("alice")
     token = app.token("alice")
+    login(page, app, "alice")
     topology = app.api("POST", "/api/topologies", token, {"name": "Crash me", "document": LB_DOC})
     run = app.api("POST", f"/api/topologies/{topology['id']}/runs", token, {"speed": 1})
-    login(page, app, "alice")
     page.goto(f"{app.url}/runs/{run['id']}/")
-    page.wait_for_function("window.playground.state.counts.picks > 10", timeout=20000)
+    page.wait_for_function("() => window.playground.state.counts.picks > 10", timeout=20000)
     page.click('.inst[data-instance="api#1"]')
-    page.click("#inspector button:has-text('Crash api#1')")
+    press_inspector_button(page, "Crash api#1")
     page.wait_for_selector('.inst.down[data-instance="api#1"]', timeout=10000)
     page.wait_for_timeout(1500)  # health checks notice, then picks avoid it
     counts = "n => window.playground.state.pickCounts.get('lb').get(n) || 0"
@@ -107,7 +104,6 @@ def test_it_takes_a_crashed_instance_out_and_moves_its_traffic(app, page):
     shot(page, "run-crash")
     assert after["api#1"] == before["api#1"], "the crashed instance still receives traffic"
     assert after["api#0"] > before["api#0"] and after["api#2"] > before["api#2"]
-    app.api("POST", f"/api/runs/{run['id']}/control", token, {"action": "cancel"})
 
 
 def test_it_replays_a_finished_run_to_its_middle_exactly(app, page):
@@ -120,7 +116,7 @@ def test_it_replays_a_finished_run_to_its_middle_exactly(app, page):
     app.wait_run(run["id"], token)
     login(page, app, "alice")
     page.goto(f"{app.url}/runs/{run['id']}/")
-    page.wait_for_function("window.playground.mode === 'replay'", timeout=20000)
+    page.wait_for_function("() => window.playground.mode === 'replay'", timeout=20000)
     page.wait_for_selector("#loading", state="hidden")
     middle = page.evaluate(
         "() => { const e = window.playground.events; return e[Math.floor(e.length / 2)].t; }"
@@ -219,7 +215,7 @@ def test_it_lists_the_scenarios_by_pattern_and_watches_one(app, page):
     if cards.count():
         cards.first.locator(".js-watch").click()
         page.wait_for_url("**/runs/*/", timeout=15000)
-        page.wait_for_function("window.playground.state.eventsApplied > 0", timeout=20000)
+        page.wait_for_function("() => window.playground.state.eventsApplied > 0", timeout=20000)
         page.wait_for_timeout(2500)
         shot(page, "run-scenario")
         assert not page.js_errors

@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 from patterns import scenarios
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import login, press_inspector_button, shot
 
 
 def test_it_shows_sagas_and_resumes_a_replica_killed_from_the_run_view(app, page):
     """Crashing orch#0 from the inspector hands its sagas to orch#1; panel and diagram show it."""
-    app.user("alice")
-    token = app.token("alice")
+    # A user of its own: its runs and its concurrent-run limit are no other test's business.
+    app.user("saga-owner")
+    token = app.token("saga-owner")
     doc = scenarios.get("vod-subscription-saga").document
     doc["faults"] = []  # the crash comes from the page instead
     doc["duration_ms"] = 30000
+    login(page, app, "saga-owner")
     topology = app.api("POST", "/api/topologies", token, {"name": "VOD", "document": doc})
     run = app.api("POST", f"/api/topologies/{topology['id']}/runs", token, {"speed": 2})
-    login(page, app, "alice")
     page.goto(f"{app.url}/runs/{run['id']}/")
     page.wait_for_selector("#sagas:not([hidden])")
     page.wait_for_function(
-        "document.querySelectorAll('[data-saga-panel] tr[data-req]').length > 8", timeout=20000
+        "() => document.querySelectorAll('[data-saga-panel] tr[data-req]').length > 8",
+        timeout=20000,
     )
     page.click('.inst[data-instance="orch#0"]')
-    page.click("#inspector button:has-text('Crash orch#0')")
+    press_inspector_button(page, "Crash orch#0")
     page.wait_for_function(
-        "window.playground.events.some(e => e.type === 'saga' && e.state === 'resumed')",
+        "() => window.playground.events.some(e => e.type === 'saga' && e.state === 'resumed')",
         timeout=20000,
     )
     page.wait_for_selector("[data-saga-panel] td:has-text('(resumed)')", timeout=10000)
@@ -41,4 +43,3 @@ def test_it_shows_sagas_and_resumes_a_replica_killed_from_the_run_view(app, page
     lanes = page.locator("[data-sequence] .seq-lane").all_text_contents()
     assert "orch" in lanes and "saga-store" in lanes
     assert not page.js_errors
-    app.api("POST", f"/api/runs/{run['id']}/control", token, {"action": "cancel"})

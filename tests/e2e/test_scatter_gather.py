@@ -23,14 +23,14 @@ def open_finished_run(app, page, slug: str, **changes: Any) -> int:
     page.goto(f"{app.url}/runs/{run['id']}/")
     page.wait_for_selector("#gathers:not([hidden])")
     page.wait_for_function(
-        f"window.playground.events.length === {finished['events']}", timeout=20000
+        f"() => window.playground.events.length === {finished['events']}", timeout=20000
     )
     # Once loaded, the page starts its replay from 0; seek only after that, or it undoes the seek.
     page.wait_for_selector("#loading", state="hidden")
     page.evaluate("window.playground.seek(1e12)")
     # The panel redraws every half second: wait until it shows the last 30 gathers.
     page.wait_for_function(
-        "document.querySelectorAll('[data-gathers] tr[data-req]').length === Math.min(30,"
+        "() => document.querySelectorAll('[data-gathers] tr[data-req]').length === Math.min(30,"
         " window.playground.events.filter(e => e.type === 'aggregate.done').length)"
     )
     return int(run["id"])
@@ -39,7 +39,7 @@ def open_finished_run(app, page, slug: str, **changes: Any) -> int:
 def click_request(page, req: int) -> None:
     page.click(f'[data-gathers] tr[data-req="{req}"]')
     page.wait_for_function(
-        f"document.querySelector('{CHOSEN_CAPTION}').textContent.startsWith('request {req} ')"
+        f"() => document.querySelector('{CHOSEN_CAPTION}').textContent.startsWith('request {req} ')"
     )
 
 

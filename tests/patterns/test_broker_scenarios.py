@@ -48,7 +48,9 @@ def test_it_lets_the_consumer_backlog_build_then_drain() -> None:
     peak = max(backlog["invoices-async"])
     assert peak > 300
     assert peak > 10 * max(backlog["invoices-sync"])
-    assert backlog["invoices-async"][-1] == 0
+    # Back to the shoppers' trickle: empty again, and at most a few at the last snapshot.
+    assert min(backlog["invoices-async"][-5:]) == 0
+    assert backlog["invoices-async"][-1] <= 5
     assert summary["nodes"]["invoice-jobs"]["queue_max"] >= peak
 
 

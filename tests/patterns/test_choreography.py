@@ -66,6 +66,27 @@ def test_it_traces_the_compensation_path_of_a_failed_request() -> None:
     assert pairs[:turn] == CHAIN[:8]
     assert pairs[turn + 1 :] == [
         ("parse-failed", "candidate-cleanup"),
-        ("candidate-cleanup", "resumes-delete"),
-        ("resumes-delete", "candidate-cleanup"),
+        ("candidate-cleanup", "resumes"),
+        ("resumes", "candidate-cleanup"),
+        ("candidate-cleanup", "resume-rejected"),
+        ("resume-rejected", "tell-seeker"),
     ]
+
+
+def test_it_undoes_the_write_in_the_store_it_was_made_in_and_tells_the_seeker() -> None:
+    """The cleanup deletes from the very store the candidate service wrote to; the seeker hears."""
+    doc = scenarios.get("job-seeker-choreography").document
+    writes = {(e["from"], e["to"]) for e in doc["edges"] if e.get("op") == "write"}
+    assert writes == {("candidate", "resumes"), ("candidate-cleanup", "resumes")}
+    summary, events = job_seeker()
+    failed = {e["req"] for e in events if e["type"] == "node.fail" and e["node"] == "skill-parser"}
+    # Every request's resume is written once, and each failed one deleted once, in one store.
+    started = summary["requests"]["started"]
+    assert summary["nodes"]["resumes"]["processed"] == started + len(failed)
+    deleted = {
+        e["req"] for e in events if e["type"] == "msg.send" and e["from"] == "candidate-cleanup"
+        and e["to"].startswith("resumes")
+    }  # fmt: skip
+    told = {e["req"] for e in events if e["type"] == "node.finish" and e["node"] == "tell-seeker"}
+    assert len(failed) >= 20
+    assert deleted == told == failed

@@ -29,7 +29,7 @@ def write(tmp_path: Path, doc: object) -> str:
 
 
 def test_it_prints_the_summary_as_json(tmp_path: Path) -> None:
-    """--json prints one object with the summary keys of TOPOLOGY.md."""
+    """--json prints one object with the summary keys of docs/events.md."""
     done = cli(
         "run",
         write(tmp_path, balanced("round_robin", [("api", 2, exp(5))], duration_ms=2000)),

@@ -286,11 +286,13 @@ def test_it_shows_the_media_pipeline_bottleneck_and_scaling_it_drains_the_queue(
     assert metrics[-1]["nodes"]["transcode"]["cost_per_hour"] == 15.0
     s = sim.run()
     assert s["bottleneck"]["node"] == "transcode"
-    assert s["requests"]["completed"] == s["requests"]["started"]
+    # Every upload is whole but those of which speech-to-text lost a chunk (partly processed).
+    lost = s["nodes"]["speech-to-text"]["failed"]
+    assert s["requests"]["completed"] == s["requests"]["started"] - s["items"]["partial"]
     chunks = 6 * s["requests"]["started"]
     assert s["nodes"]["cdn"]["processed"] == chunks * 3 * 2
-    assert s["nodes"]["captions"]["processed"] == chunks
-    assert s["nodes"]["notified"]["processed"] == chunks * 2
+    assert s["nodes"]["captions"]["processed"] == chunks - lost
+    assert 0 < s["nodes"]["notified"]["processed"] < 0.05 * chunks * 2  # findings only
 
 
 def test_it_keeps_a_sinks_memory_of_copies_flat() -> None:

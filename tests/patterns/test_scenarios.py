@@ -119,7 +119,8 @@ def test_it_shows_zone_b_carrying_the_load_while_zone_a_is_down() -> None:
     assert picks["lb-a"]["api#1"] == picks["lb-a"]["api#3"] == 0
     assert picks["lb-b"]["api#0"] == picks["lb-b"]["api#2"] == 0
     assert picks["front"]["lb-b"] > picks["front"]["lb-a"] * 1.5
-    assert result["requests"]["failed"] < 0.02 * result["requests"]["started"]
+    per_zone = result["lanes"]["users"]["requests"]
+    assert per_zone["failed"] < 0.02 * per_zone["started"]
 
 
 def test_it_shows_only_the_busy_tier_scaling() -> None:

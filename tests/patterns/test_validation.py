@@ -1,4 +1,4 @@
-"""Loading a topology: every rule of TOPOLOGY.md, and the defaults it fills in."""
+"""Loading a topology: every rule of docs/topology.md, and the defaults it fills in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from patterns import schema
+from patterns import Simulation, schema
+from patterns.nodes import KINDS
 from patterns.topology import Problem, TopologyError, check_fault, load, load_fault
 
 
@@ -64,7 +65,7 @@ def test_it_accepts_the_base_document() -> None:
 
 
 def test_it_fills_every_default() -> None:
-    """A minimal document comes back with every field of TOPOLOGY.md filled in."""
+    """A minimal document comes back with every field of docs/topology.md filled in."""
     doc = load({"nodes": [{"id": "c", "kind": "client"}, {"id": "s", "kind": "sink"}],
                 "edges": [{"from": "c", "to": "s"}]})  # fmt: skip
     assert doc["version"] == 1 and doc["seed"] == 1
@@ -74,12 +75,12 @@ def test_it_fills_every_default() -> None:
     assert client == {
         "id": "c", "kind": "client", "label": "c", "x": None, "y": None,
         "rate": 10, "arrival": "poisson", "requests": None, "sessions": 100,
-        "fetch_after_ms": None, "fetch_attempts": 5,
+        "traffic": None, "fetch_after_ms": None, "fetch_attempts": 5,
     }  # fmt: skip
     assert doc["edges"] == [{"from": "c", "to": "s", "latency_ms": 1, "when": "ok", "op": "read"}]
 
 
-@pytest.mark.parametrize("kind", sorted(schema.IMPLEMENTED_KINDS))
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_it_fills_every_field_of_every_kind(kind: str) -> None:
     """Each kind's node gets exactly its table's fields, plus id, kind, label, x, y."""
     doc: dict[str, Any] = {
@@ -90,7 +91,7 @@ def test_it_fills_every_field_of_every_kind(kind: str) -> None:
         ],
         "edges": [{"from": "c", "to": "t"}, {"from": "n", "to": "t"}],
     }
-    if kind not in schema.EMITTERS:
+    if not KINDS[kind].emitter:
         doc["edges"].append({"from": "c", "to": "n"})
     if kind == "orchestrator":
         doc["nodes"][1]["steps"] = [{"call": "t"}]
@@ -98,7 +99,7 @@ def test_it_fills_every_field_of_every_kind(kind: str) -> None:
         doc["nodes"].append({"id": "g", "kind": "aggregator"})
         doc["edges"].append({"from": "t", "to": "g"})
     found = load(doc)["nodes"][1]
-    assert set(found) == {"id", "kind", "label", "x", "y", *schema.KINDS[kind]}
+    assert set(found) == {"id", "kind", "label", "x", "y", *KINDS[kind].fields}
 
 
 def test_it_turns_a_bare_duration_into_a_constant() -> None:
@@ -175,6 +176,22 @@ def test_it_refuses_a_document_that_is_not_an_object() -> None:
         assert problems(raw)
 
 
+def test_the_simulation_refuses_what_is_not_an_object_with_a_topology_error() -> None:
+    """Simulation, inject and scale refuse a value of the wrong type as a TopologyError,
+    never a TypeError: the compiled engine checks the types its annotations declare
+    (patterns/engine.py), so they take `Any` and check it themselves."""
+    for raw in (None, [], "x", 3):
+        with pytest.raises(TopologyError):
+            Simulation(raw)
+    sim = Simulation(base())
+    for fault in (None, [], "crash", 3):
+        with pytest.raises(TopologyError):
+            sim.inject(fault)
+    for node, instances in ((1, 2), (None, 2), ("api", 2.5), ("api", "2"), ("api", None)):
+        with pytest.raises(TopologyError):
+            sim.scale(node, instances)
+
+
 # -- top level -----------------------------------------------------------
 
 
@@ -209,7 +226,7 @@ def test_it_refuses_unknown_top_level_fields() -> None:
     """An unknown field is named."""
     doc = base()
     doc["colour"] = "blue"
-    refused_with(doc, 'unknown field "colour" for a topology')
+    refused_with(doc, 'colour: unknown field "colour" for a topology')
 
 
 # -- nodes ---------------------------------------------------------------
@@ -231,7 +248,7 @@ def test_it_refuses_duplicate_ids() -> None:
 
 
 def test_it_refuses_an_unknown_kind() -> None:
-    """The kind must be one TOPOLOGY.md lists."""
+    """The kind must be one docs/topology.md lists."""
     doc = base()
     doc["nodes"].append({"id": "x", "kind": "mainframe"})
     refused_with(doc, 'nodes[4] "x": kind must be one of')
@@ -343,7 +360,7 @@ def test_it_checks_durations(duration: Any) -> None:
     ],
 )
 def test_it_accepts_every_documented_duration(duration: Any) -> None:
-    """Each form of duration in TOPOLOGY.md loads."""
+    """Each form of duration in docs/topology.md loads."""
     doc = base()
     node(doc, "api")["service_time"] = duration
     load(doc)
@@ -432,21 +449,11 @@ def test_it_counts_autoscaled_instances_in_weight_range() -> None:
     load(doc)
 
 
-# -- kinds not built yet ---------------------------------------------------
+# -- fields of every kind ----------------------------------------------------
 
 
-def test_it_refuses_kinds_not_supported_yet_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A node whose behaviour is not built yet is refused with its name, never ignored."""
-    # Every kind is built today; take one out to check the mechanism still refuses it.
-    monkeypatch.setattr(schema, "IMPLEMENTED_KINDS", schema.IMPLEMENTED_KINDS - {"dispatcher"})
-    doc = base()
-    doc["nodes"].append({"id": "later", "kind": "dispatcher"})
-    found = problems(doc)
-    assert 'nodes[4] "later": dispatcher is not supported yet' in found
-
-
-def test_it_validates_fields_of_unimplemented_kinds() -> None:
-    """Fields of kinds not built yet are checked in full already."""
+def test_it_validates_the_fields_each_kind_declares() -> None:
+    """Fields declared by a kind's module (`Node.fields`) are checked in full."""
     doc = base()
     doc["nodes"] += [
         {"id": "f", "kind": "filter", "split": 0},

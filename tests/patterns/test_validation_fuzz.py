@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patterns import schema
+from patterns.nodes import KINDS
 from patterns.topology import Problem, TopologyError, load
 
 # Names the loader knows, so that random objects reach deep into its checks
@@ -42,10 +43,10 @@ FIELD_NAMES = sorted(
         *schema.AUTOSCALE,
         *schema.HEALTH_CHECK,
         *schema.CALL_STEP,
-        *(name for table in schema.KINDS.values() for name in table),
+        *(name for cls in KINDS.values() for name in cls.fields),
     }
 )
-WORDS = [*schema.KINDS, *schema.ALGORITHMS, *schema.FAULT_KINDS, "a", "b", "api", "lb", "api#1"]
+WORDS = [*KINDS, *schema.ALGORITHMS, *schema.FAULT_KINDS, "a", "b", "api", "lb", "api#1"]
 
 scalars = st.one_of(
     st.none(),

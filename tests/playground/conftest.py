@@ -30,6 +30,9 @@ _SQLITE_DIR = tempfile.mkdtemp(prefix="playground-test-db-")
 def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
+    # No sweeper thread in the test process (tests reap when they mean to); the worker and
+    # daphne subprocesses read the environment and sweep as a site does.
+    settings.RUN_SWEEP_SECONDS = 0
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         # A file, so the worker and daphne subprocesses open the same database.
@@ -90,6 +93,16 @@ class Stack:
         self.worker: subprocess.Popen | None = None
         self.daphne: subprocess.Popen | None = None
         self.worker_log = tmp / "worker.log"
+        try:
+            self._start()
+        except BaseException:
+            # A stack that never got ready is stopped here: no fixture teardown runs for it,
+            # and its supervisor, workers and daphne would load the machine for the rest of
+            # the session (42 processes once, slowing every later test past its waits).
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         self.start_worker()
         self.daphne = subprocess.Popen(
             [
@@ -102,7 +115,7 @@ class Stack:
             ],
             cwd=ROOT,
             env=self.env,
-            stdout=open(tmp / "daphne.log", "ab"),
+            stdout=open(self.tmp / "daphne.log", "ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -118,43 +131,51 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def start_worker(self) -> None:
+        """The workers as `make run` starts them: `manage.py run_workers`, supervised."""
         self._log_offset = self.worker_log.stat().st_size if self.worker_log.exists() else 0
         self.worker = subprocess.Popen(
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "playground",
-                "worker",
-                "--loglevel=info",
-                f"--concurrency={self.concurrency}",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"test-{self.port}@%h",
-            ],
+            [sys.executable, "manage.py", "run_workers", "--grace", "2"],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, "WORKER_CONCURRENCY": str(self.concurrency)},
             stdout=open(self.worker_log, "ab"),
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill -9 takes the children too
+            start_new_session=True,  # its own process group: kill -9 takes the workers too
         )
 
-    def wait_worker_ready(self, timeout: float = 30.0) -> None:
+    def worker_log_text(self) -> str:
+        with open(self.worker_log, "rb") as f:
+            f.seek(self._log_offset)
+            return f.read().decode(errors="replace")
+
+    def wait_worker_ready(self, timeout: float = 45.0) -> None:
+        """Until each worker of the layout (playground/runs/workers.py) says it is ready."""
+        from playground.runs.workers import layout
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.worker is not None
             if self.worker.poll() is not None:
                 raise RuntimeError(f"celery worker exited:\n{self.worker_log.read_text()[-3000:]}")
-            with open(self.worker_log, "rb") as f:
-                f.seek(self._log_offset)
-                if b"ready." in f.read():
-                    return
+            if self.worker_log_text().count(" ready.") >= len(layout()):
+                return
             time.sleep(0.1)
         raise TimeoutError(f"celery worker not ready:\n{self.worker_log.read_text()[-3000:]}")
 
+    def worker_pids(self) -> set[int]:
+        """The pids of the Celery workers the supervisor runs now (its children)."""
+        assert self.worker is not None
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.worker.pid:  # the parent pid
+                pids.add(int(stat.parent.name))
+        return pids
+
     def kill_worker(self) -> None:
-        """kill -9 the worker and all its pool processes, as a crashed machine would."""
+        """kill -9 the workers, their pool processes and their supervisor, as a crashed machine."""
         assert self.worker is not None
         os.killpg(self.worker.pid, signal.SIGKILL)
         self.worker.wait(10)
@@ -163,10 +184,13 @@ class Stack:
     def queue(self, run_id: int) -> None:
         """Queue a run on this stack's broker, as `start_run` does in a configured web process."""
         from playground.celery import app
-        from playground.tasks import execute_run
+        from playground.models import Run
+        from playground.runs.tasks import execute_run
+        from playground.runs.workers import queue_for
 
+        owner_id, speed = Run.objects.values_list("owner_id", "speed").get(pk=run_id)
         with app.connection_for_write(self.redis.url) as conn:
-            execute_run.apply_async((run_id,), connection=conn)
+            execute_run.apply_async((run_id,), connection=conn, queue=queue_for(owner_id, speed))
 
     def stop(self) -> None:
         for proc in (self.worker, self.daphne):
@@ -203,8 +227,12 @@ def live_stack(django_db_setup, django_db_blocker, redis_server, tmp_path_factor
 def own_stack(django_db_setup, django_db_blocker, tmp_path):
     """A stack of its own (own Redis, worker and daphne), for tests that break things."""
     redis = start_redis()
-    with django_db_blocker.unblock():
-        stack = Stack(redis, tmp_path)
+    try:
+        with django_db_blocker.unblock():
+            stack = Stack(redis, tmp_path)
+    except BaseException:
+        redis.stop()
+        raise
     yield stack
     stack.stop()
     redis.stop()

@@ -76,6 +76,13 @@ def test_it_edits_the_limits_and_the_api_obeys(admin_browser, rows, owner_api):
             "anon_max_duration_ms",
             "anon_max_concurrent_runs",
             "max_run_wall_seconds",
+            "max_stored_events",
+            "max_in_flight",
+            "max_events_per_second",
+            "max_events",
+            "max_hops",
+            "max_sweep_runs",
+            "max_concurrent_sweeps",
         )
     }
     form["max_nodes"] = 2

@@ -1,4 +1,4 @@
-"""docs/api-examples.md works as written: its Python script against a live server, with a token."""
+"""docs/api.md's worked experiment runs as written: its Python script against a live server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from playground.models import ApiToken, Run, Topology
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "api-examples.md"
+DOC = Path(__file__).resolve().parents[2] / "docs/api.md"
 IN_MEMORY = {
     "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 5000}}
 }

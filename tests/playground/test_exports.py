@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from playground import runner
 from playground.models import EventBatch, Run, Topology
+from playground.runs import runner
 from tests.conftest import SMALL_DOCUMENT
 from tests.playground.conftest import cli_events_text
 

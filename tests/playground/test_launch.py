@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from playground import runner
-from playground.documents import Refused
-from playground.launch import launch
 from playground.models import Run
+from playground.refusals import Refused
+from playground.runs import reaper
+from playground.runs.launch import launch
 
 # Not transactional: on_commit never fires, so nothing is handed to a runner here.
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def test_it_frees_the_slot_a_lost_queued_run_held(document, limits) -> None:
     """A visitor whose only run was lost in the queue can start another: it is reaped first."""
     stuck = Run.objects.create(document=document, seed=1, session_key="visitor-session")
     Run.objects.filter(pk=stuck.pk).update(
-        created=timezone.now() - timedelta(seconds=runner.queue_timeout() + 5)
+        created=timezone.now() - timedelta(seconds=reaper.queue_timeout() + 5)
     )
     run = launch(document, user=AnonymousUser(), session_key="visitor-session")
     stuck.refresh_from_db()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from playground.models import Run, Scenario, Topology
+from playground.topologies.views import first_sentence
 
 FULL_PAGE = "<html"
 
@@ -48,6 +50,26 @@ def test_it_shows_the_library_to_anonymous_visitors(client: Client, scenarios) -
     assert response.status_code == 200
     for scenario in Scenario.objects.all():
         assert f'data-slug="{scenario.slug}"' in html(response)
+
+
+def test_the_library_carries_each_scenarios_drawing_and_one_line(client: Client, scenarios) -> None:
+    """Each card's drawing gets ids, kinds, labels and edge ends, nothing else of the document;
+    the card shows the description's first sentence, the rest under "More about it"."""
+    page = html(client.get("/"))
+    match = re.search(
+        r'<script id="scenario-drawings" type="application/json">(.*?)</script>', page
+    )
+    assert match
+    drawings = json.loads(match[1])
+    for scenario in Scenario.objects.all():
+        drawn = drawings[scenario.slug]
+        assert [n["id"] for n in drawn["nodes"]] == [n["id"] for n in scenario.document["nodes"]]
+        assert all(set(n) <= {"id", "kind", "label"} for n in drawn["nodes"])
+        assert len(drawn["edges"]) == len(scenario.document["edges"])
+    assert first_sentence("One. Two three.") == "One."
+    assert first_sentence("No stop at all") == "No stop at all"
+    assert first_sentence("Costs 2.5 s per item. Then more.") == "Costs 2.5 s per item."
+    assert 'data-filter="load-balancing"' in page
 
 
 def test_it_lists_public_work_but_not_others_private_or_link_work(

@@ -11,9 +11,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from playground import runner
 from playground.asgi import application
 from playground.models import EventBatch, Limits, Run
+from playground.runs import controls, launch, reaper, runner
 from tests.playground.conftest import DOCUMENT, make_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +49,7 @@ async def read_until(comm, stop, timeout: float = 30.0) -> tuple[list[dict], lis
 
 
 def ended(events, others) -> bool:
-    return any(m["type"] == "status" and m["status"] in runner.TERMINAL for m in others)
+    return any(m["type"] == "status" and m["status"] in Run.TERMINAL for m in others)
 
 
 def test_it_skips_a_run_that_is_not_queued():
@@ -65,10 +65,10 @@ def test_it_fails_runs_whose_heartbeat_went_silent():
     """A run whose worker stopped sending heartbeats is failed with a reason; a live one is not."""
     world = make_world()
     stale, fresh = world["run"], Run.objects.create(document=DOCUMENT, seed=1, owner=world["owner"])
-    old = timezone.now() - timedelta(seconds=runner.heartbeat_timeout() + 5)
+    old = timezone.now() - timedelta(seconds=reaper.heartbeat_timeout() + 5)
     Run.objects.filter(pk=stale.pk).update(status=Run.RUNNING, heartbeat=old)
     Run.objects.filter(pk=fresh.pk).update(status=Run.RUNNING, heartbeat=timezone.now())
-    assert runner.reap_stale_runs() == [stale.pk]
+    assert reaper.reap_stale_runs() == [stale.pk]
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.status == Run.FAILED and "heartbeat" in stale.reason
@@ -78,7 +78,7 @@ def test_it_fails_runs_whose_heartbeat_went_silent():
 def test_it_cancels_a_queued_run_before_any_worker_claims_it():
     """Cancelling a queued run ends it at once, and the late task then skips it."""
     run = make_world()["run"]
-    runner.control(run, "cancel")
+    controls.control(run, "cancel")
     run.refresh_from_db()
     assert run.status == Run.CANCELLED
     assert runner.execute(run.pk) == "skipped"
@@ -89,7 +89,7 @@ async def test_it_runs_in_a_thread_and_streams_every_event_once():
     world = await database_sync_to_async(make_world)(speed=None)
     run = world["run"]
     comm = await watch(run.pk, world["owner_key"])
-    await database_sync_to_async(runner.start_run)(run.pk)
+    await database_sync_to_async(launch.start_run)(run.pk)
     events, others = await read_until(comm, ended)
     await comm.disconnect()
     run = await database_sync_to_async(Run.objects.get)(pk=run.pk)
@@ -109,7 +109,7 @@ async def test_it_obeys_pause_resume_speed_fault_and_cancel_from_the_owner():
     world = await database_sync_to_async(make_world)(speed=2.0)
     run = world["run"]
     comm = await watch(run.pk, world["owner_key"])
-    await database_sync_to_async(runner.start_run)(run.pk)
+    await database_sync_to_async(launch.start_run)(run.pk)
     await read_until(comm, lambda ev, ot: len(ev) > 5)
     await comm.send_json_to({"action": "pause"})
     events, others = await read_until(
@@ -149,7 +149,7 @@ async def test_it_stops_a_run_past_the_wall_clock_limit():
 
     world = await database_sync_to_async(setup)()
     comm = await watch(world["run"].pk, world["owner_key"])
-    await database_sync_to_async(runner.start_run)(world["run"].pk)
+    await database_sync_to_async(launch.start_run)(world["run"].pk)
     _, others = await read_until(comm, ended, timeout=10)
     await comm.disconnect()
     final = others[-1]
@@ -160,14 +160,14 @@ def test_it_fails_a_run_left_queued_past_the_queue_timeout(client):
     """A queued run nobody claimed (its start was lost) is failed on read, with a reason."""
     world = make_world()
     lost, fresh = world["run"], Run.objects.create(document=DOCUMENT, seed=1, owner=world["owner"])
-    old = timezone.now() - timedelta(seconds=runner.queue_timeout() + 5)
+    old = timezone.now() - timedelta(seconds=reaper.queue_timeout() + 5)
     Run.objects.filter(pk=lost.pk).update(created=old)
     response = client.get(
         f"/api/runs/{lost.pk}", headers={"Authorization": f"Bearer {world['owner_key']}"}
     )
     assert response.status_code == 200
     assert response.json()["status"] == Run.FAILED and "queueing" in response.json()["reason"]
-    assert runner.reap_stale_runs() == []
+    assert reaper.reap_stale_runs() == []
     fresh.refresh_from_db()
     assert fresh.status == Run.QUEUED
     assert runner.execute(lost.pk) == "skipped"  # a late message finds nothing to claim

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from playground import runner
 from playground.models import Limits, Run, RunControl, Topology
+from playground.runs import launch
 from tests.playground.conftest import make_world
 from tests.playground.test_runner import ended, read_until, watch
 
@@ -127,7 +127,7 @@ async def test_it_resizes_a_live_stage_sent_over_the_socket():
     world = await database_sync_to_async(make_world)(speed=2.0)
     run = world["run"]
     comm = await watch(run.pk, world["owner_key"])
-    await database_sync_to_async(runner.start_run)(run.pk)
+    await database_sync_to_async(launch.start_run)(run.pk)
     await read_until(comm, lambda ev, ot: len(ev) > 5)
     await comm.send_json_to({"action": "scale", "node": "api", "instances": 4})
     events, _ = await read_until(comm, lambda ev, ot: any(e["type"] == "scale" for e in ev))

@@ -15,16 +15,18 @@ from playground import settings as project_settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
+BACKENDS = (
+    "import playground.settings as s; print(s.DATABASES['default']['ENGINE'],"
+    " s.RUN_BACKEND, s.CHANNEL_LAYERS['default']['BACKEND'])"
+)
+
+
+def _settings_in_subprocess(code: str = BACKENDS, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "RUN_BACKEND", "DEBUG")
+        if k not in ("DATABASE_URL", "REDIS_URL", "RUN_BACKEND", "DEBUG", "SECRET_KEY")
     }
-    code = (
-        "import playground.settings as s; print(s.DATABASES['default']['ENGINE'],"
-        " s.RUN_BACKEND, s.CHANNEL_LAYERS['default']['BACKEND'])"
-    )
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -103,3 +105,44 @@ def test_it_refuses_to_start_on_a_bad_value(env):
     result = _settings_in_subprocess(**env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and next(iter(env)) in result.stderr
+
+
+DEBUG_AND_KEY = "import playground.settings as s; print(s.DEBUG, s.SECRET_KEY)"
+
+
+def test_it_is_production_safe_with_nothing_set(tmp_path):
+    """No DEBUG, no SECRET_KEY: DEBUG is off and the key is this install's own, made once in a
+    file only its user may read, and the same for every process that starts after."""
+    key_file = tmp_path / "var" / "secret_key"
+    first = _settings_in_subprocess(DEBUG_AND_KEY, SECRET_KEY_FILE=str(key_file))
+    assert first.returncode == 0, first.stderr
+    debug, key = first.stdout.split()
+    assert debug == "False"
+    assert key == key_file.read_text().strip() and len(key) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert "insecure" not in key
+    second = _settings_in_subprocess(DEBUG_AND_KEY, SECRET_KEY_FILE=str(key_file))
+    assert second.stdout.split()[1] == key
+    assert not [p for p in key_file.parent.iterdir() if p != key_file]  # no temporary left
+
+
+def test_the_environment_s_secret_and_debug_win(tmp_path):
+    key_file = tmp_path / "secret_key"
+    result = _settings_in_subprocess(DEBUG_AND_KEY, SECRET_KEY="from-the-environment", DEBUG="true",
+                            SECRET_KEY_FILE=str(key_file))  # fmt: skip
+    assert result.stdout.split() == ["True", "from-the-environment"]
+    assert not key_file.exists()
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path):
+    """daphne and the Celery worker start at once under `make run`: one key for all."""
+    key_file = tmp_path / "var" / "secret_key"
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    code = "import playground.settings as s; print(s.SECRET_KEY)"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                         env={**clean, "SECRET_KEY_FILE": str(key_file)}, text=True)
+        for _ in range(6)
+    ]  # fmt: skip
+    keys = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert keys == {key_file.read_text().strip()}

@@ -1,16 +1,21 @@
-"""The deadline sweep behind the run view's scatter-gather panel."""
+"""The deadline sweep behind the run view's scatter-gather panel: a background job, polled."""
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from patterns import scenarios
-from playground.models import Run, Topology
+from playground.models import Run, Sweep, Topology
 
 SLUG = "sharded-document-search"
+
+# The sweep runs in a thread (and its process) of its own, which must see committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -21,35 +26,78 @@ def sweep_run(make_topology, owner) -> Run:
                               status=Run.FINISHED)  # fmt: skip
 
 
-def get(client: Client, run: Run, query: str) -> Any:
-    return client.get(f"/runs/{run.pk}/sweep/?{query}")
+def ask(client: Client, run: Run, node: str, values: Any) -> Any:
+    body = json.dumps({"node": node, "values": values})
+    return client.post(f"/runs/{run.pk}/sweep/", body, content_type="application/json")
 
 
-def test_it_sweeps_the_aggregators_deadline_for_the_owner(client: Client, owner, sweep_run) -> None:
-    """One row per deadline; a longer deadline is at least as complete."""
+def wait(client: Client, url: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(url).json()
+        if body["status"] in ("finished", "failed"):
+            return body
+        time.sleep(0.1)
+    raise TimeoutError(f"sweep {url} did not end in {timeout} s")
+
+
+def test_it_queues_the_sweep_and_answers_before_computing_it(
+    client: Client, owner, sweep_run
+) -> None:
+    """The request only queues (202, queued, well under the sweep's own time); the page polls
+    the sweep until it has one row per deadline, a longer deadline at least as complete."""
     client.force_login(owner)
-    response = get(client, sweep_run, "node=rank&values=60,120,240")
-    assert response.status_code == 200
-    rows = response.json()["rows"]
-    assert [r["value"] for r in rows] == [60, 120, 240]
-    completeness = [r["completeness"] for r in rows]
+    began = time.monotonic()
+    response = ask(client, sweep_run, "rank", [60, 120, 240])
+    answered = time.monotonic() - began
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status"] == "queued" and body["rows"] is None
+    assert answered < 0.5
+    done = wait(client, body["url"])
+    assert done["status"] == "finished", done
+    assert [r["value"] for r in done["rows"]] == [60, 120, 240]
+    completeness = [r["completeness"] for r in done["rows"]]
     assert completeness == sorted(completeness) and completeness[-1] <= 1
 
 
-def test_it_hides_another_users_run_from_an_outsider(client: Client, outsider, sweep_run) -> None:
-    """An outsider gets a 404, as for the run page."""
-    client.force_login(outsider)
-    assert get(client, sweep_run, "node=rank&values=60").status_code == 404
-
-
-def test_it_refuses_bad_values_with_a_reason(client: Client, owner, sweep_run) -> None:
-    """Non-numbers, a node without the field, and too many values are 400s that say why."""
+def test_it_answers_the_same_sweep_once(client: Client, owner, sweep_run) -> None:
+    """Asked again, the same sweep of the same run is read back (200), not run again."""
     client.force_login(owner)
-    assert get(client, sweep_run, "node=rank&values=a,b").status_code == 400
-    response = get(client, sweep_run, "node=users&values=60")
-    assert response.status_code == 400 and "timeout_ms" in response.json()["error"]
-    many = ",".join(str(v) for v in range(10, 200, 10))
-    assert get(client, sweep_run, f"node=rank&values={many}").status_code == 400
+    first = ask(client, sweep_run, "rank", [60, 120]).json()
+    wait(client, first["url"])
+    again = ask(client, sweep_run, "rank", [60.0, 120])
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert Sweep.objects.count() == 1
+
+
+def test_it_hides_another_users_run_from_an_outsider(
+    client: Client, owner, outsider, sweep_run
+) -> None:
+    """An outsider gets a 404, as for the run page, for asking and for polling."""
+    client.force_login(owner)
+    url = ask(client, sweep_run, "rank", [60]).json()["url"]
+    client.force_login(outsider)
+    assert ask(client, sweep_run, "rank", [60]).status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_it_refuses_bad_values_naming_the_field(client: Client, owner, sweep_run) -> None:
+    """Non-numbers, a node without the field, and too many values are 400s naming the field."""
+    client.force_login(owner)
+
+    def refused(node: Any, values: Any) -> dict[str, str]:
+        response = ask(client, sweep_run, node, values)
+        assert response.status_code == 400, response.content
+        return response.json()["errors"][0]
+
+    assert refused("rank", ["a", "b"])["path"] == "values"
+    assert refused("rank", 60)["path"] == "values"
+    problem = refused("users", [60])
+    assert problem["path"] == "field" and "timeout_ms" in problem["message"]
+    assert refused("", [60])["path"] == "node"
+    assert refused("rank", list(range(10, 200, 10)))["path"] == "values"
+    assert not Sweep.objects.exists()
 
 
 def wide_search(shards: int, rate: float) -> dict[str, Any]:
@@ -75,22 +123,35 @@ def test_it_bounds_a_wide_topologys_sweep_by_its_fan_out(
     topology = make_topology(Topology.PUBLIC, doc=doc)
     run = Run.objects.create(topology=topology, owner=owner, document=doc, seed=7, speed=1.0,
                              status=Run.FINISHED)  # fmt: skip
-    response = get(client, run, "node=rank&values=60,240")
-    assert response.status_code == 200
-    body = response.json()
+    body = wait(client, ask(client, run, "rank", [60, 240]).json()["url"])
     assert body["note"].startswith("swept over the first")
     assert all(row["requests"]["started"] <= 2_000 for row in body["rows"])
 
 
-def test_it_refuses_a_sweep_while_another_is_running(client: Client, owner, sweep_run) -> None:
-    """One sweep at a time per web process; the next is told to try again (429), not queued."""
-    from playground import sweep_views
-
+def test_it_takes_one_sweep_at_a_time_per_caller_and_a_few_per_site(
+    client: Client, owner, outsider, sweep_run, settings
+) -> None:
+    """While a caller's sweep is queued or running, their next is a 429 (try again, not
+    queued); past SWEEP_MAX_ACTIVE over the site, everyone's is."""
     client.force_login(owner)
-    assert sweep_views._busy.acquire(blocking=False)  # another request's sweep, in progress
-    try:
-        response = get(client, sweep_run, "node=rank&values=60")
-    finally:
-        sweep_views._busy.release()
-    assert response.status_code == 429 and "try again" in response.json()["error"]
-    assert get(client, sweep_run, "node=rank&values=60").status_code == 200
+    Sweep.objects.create(run=sweep_run, owner=owner, node="rank", field="timeout_ms",
+                         values=[1], key="in progress elsewhere")  # fmt: skip
+    response = ask(client, sweep_run, "rank", [60])
+    assert response.status_code == 429 and response.json()["errors"][0]["path"] == "sweep"
+    assert "in progress" in response.json()["errors"][0]["message"]
+    settings.SWEEP_MAX_ACTIVE = 1
+    sweep_run.topology.visibility = Topology.PUBLIC
+    sweep_run.topology.save()
+    client.force_login(outsider)
+    response = ask(client, sweep_run, "rank", [60])
+    assert response.status_code == 429 and "busy" in response.json()["errors"][0]["message"]
+
+
+def test_it_fails_a_sweep_whose_process_died(client: Client, owner, sweep_run, settings) -> None:
+    """A sweep left queued past SWEEP_STALE_SECONDS is failed with a reason, and frees its slot."""
+    client.force_login(owner)
+    settings.SWEEP_STALE_SECONDS = 0
+    lost = Sweep.objects.create(run=sweep_run, owner=owner, node="rank", field="timeout_ms",
+                                values=[1], key="lost")  # fmt: skip
+    body = client.get(f"/runs/{sweep_run.pk}/sweeps/{lost.pk}/").json()
+    assert body["status"] == "failed" and "lost" in body["error"]

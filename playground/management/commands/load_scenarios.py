@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -12,7 +14,7 @@ from playground.models import Scenario
 class Command(BaseCommand):
     help = "Create or update the built-in scenarios from patterns.scenarios.all()."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         created = updated = 0
         with transaction.atomic():
             for position, s in enumerate(scenarios.all()):

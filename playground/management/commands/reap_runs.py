@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from playground.runner import reap_stale_runs
+from playground.runs.reaper import reap_stale_runs
 
 
 class Command(BaseCommand):
