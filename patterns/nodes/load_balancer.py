@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from patterns import schema
 from patterns.balancing import ALGORITHMS, Pick
 from patterns.distributions import stable_hash
-from patterns.events import build_with, string_text, value_text
+from patterns.events import NATIVE_STORED, build_with, string_text, value_text
 from patterns.nodes.base import (
     FAILED,
     Drawing,
@@ -387,6 +387,11 @@ _CANDIDATE_TEXT: dict[str, str] = {}
 
 def _lb_pick_json(seq: int, r: tuple[Any, ...], t: str) -> str:
     names, loads, reason = _pick(r)
+    if NATIVE_STORED is not None:  # the same bytes, written in C (patterns/stored.c)
+        text: str = NATIVE_STORED.pick_text(
+            seq, t, r[2], r[3], r[4], r[5], names, loads, reason, value_text
+        )
+        return text
     heads = _CANDIDATE_TEXT
     parts = []
     for n, x in zip(names, loads, strict=True):
