@@ -666,9 +666,7 @@ class Graph:
         if fault["kind"] == "zone_down":
             if fault["zone"] not in self.zones:
                 known = ", ".join(sorted(self.zones)) or "none"
-                self.add(
-                    at.child("zone"), f'no node is in zone "{fault["zone"]}" (zones: {known})'
-                )
+                self.add(at.child("zone"), f'no node is in zone "{fault["zone"]}" (zones: {known})')
             return
         node_id = fault["node"]
         if self.missing(node_id):
