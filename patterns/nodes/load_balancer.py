@@ -34,7 +34,7 @@ from patterns.schema import INSTANCE, Bool, Enum, Field, Record, Str, gettext_no
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 # How many `lb.pick` reasons a balancer's algorithm keeps for reuse (_pick).
 REASONS_KEPT: Final = 4096
@@ -84,14 +84,14 @@ class LoadBalancer(Node):
     drawing = Drawing("⚖", "#fbe7bf", "#8a5a00", gettext_noop("load balancer"), 70)
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
         targets = graph.targets(node["id"])
         if not targets:
-            graph.add(path, "load_balancer has no downstream target")
+            graph.add(at, "load_balancer has no downstream target")
         if node["zone_aware"] and node["zone"] is None:
-            graph.add(f"{path}.zone_aware", "needs the balancer's own zone (zone)")
+            graph.add(at.child("zone_aware"), "needs the balancer's own zone (zone)")
         for target in node["weights"]:
-            sub = f"{path}.weights[{show(target)}]"
+            sub = at.child("weights").item(show(target))
             match = INSTANCE.fullmatch(target) if isinstance(target, str) else None
             name = match.group(1) if match else target
             if name not in targets:
