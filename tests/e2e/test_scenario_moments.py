@@ -40,6 +40,20 @@ KEY_STEP = {
 }
 
 
+# Shown in Korean too (the README's gallery has one of each pattern family's lessons).
+IN_KOREAN = {"balancer-per-zone", "vod-subscription-saga", "job-seeker-choreography"}
+
+
+def _to_moment(page, step_id: str, t: float) -> None:
+    """Jump to a step with its marker on the scrubber, then fit the topology into view."""
+    page.click(f".lesson-marker[data-step='{step_id}']")
+    page.wait_for_function(f"() => window.playground.now === {t}")
+    # The whole topology in view, as a teacher shows it (the Fit button; f on the keyboard).
+    if page.evaluate("() => document.querySelector('#stage').classList.contains('pannable')"):
+        page.click('#stage [data-zoom="fit"]')
+    page.wait_for_timeout(500)
+
+
 def test_every_scenario_has_a_key_moment():
     assert set(KEY_STEP) == {s.slug for s in scenarios.all()}
 
@@ -68,12 +82,7 @@ def test_a_scenario_at_its_key_moment(app, page, slug):
 
     _replay(page, app, run, USER)
     page.click("#lesson-no-guess")
-    page.click(f".lesson-marker[data-step='{step_id}']")
-    page.wait_for_function(f"() => window.playground.now === {state.t}")
-    # The whole topology in view, as a teacher shows it (the Fit button; f on the keyboard).
-    if page.evaluate("() => document.querySelector('#stage').classList.contains('pannable')"):
-        page.click('#stage [data-zoom="fit"]')
-    page.wait_for_timeout(500)
+    _to_moment(page, step_id, state.t)
     assert page.get_attribute("#lesson-step", "data-step") == step_id
     assert page.locator("#lesson-step-t").inner_text() == f"t = {state.t / 1000:.2f} s"
     lit = page.evaluate(
@@ -85,4 +94,15 @@ def test_a_scenario_at_its_key_moment(app, page, slug):
         "() => document.querySelector('#stage').classList.contains('pannable')"
     )
     shot(page, f"moment-{slug}")
+    assert not page.js_errors
+    if slug not in IN_KOREAN:
+        return
+    english = page.locator("#lesson-step").inner_text()
+    page.context.add_cookies([{"name": "django_language", "value": "ko", "url": app.url}])
+    _replay(page, app, run, USER)
+    page.click("#lesson-no-guess")
+    _to_moment(page, step_id, state.t)
+    korean = page.locator("#lesson-step").inner_text()
+    assert korean != english and any("\uac00" <= ch <= "\ud7a3" for ch in korean), korean
+    shot(page, f"moment-{slug}-ko")
     assert not page.js_errors
