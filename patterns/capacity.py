@@ -92,120 +92,122 @@ def gettext_noop(text: str) -> str:
 # Why a node's fit is what it is: each reason by a stable key, its English sentence with
 # %(name)s for the values put in. The CLI and the API's English say the sentence; the web
 # app says it in the page's language from the key and its values (playground/engine_text.py).
-_ = gettext_noop
 REASONS: dict[str, str] = {
-    "client.evenly_spaced": _(
+    "client.evenly_spaced": gettext_noop(
         "arrivals are evenly spaced, not Poisson: the queues downstream wait less than the "
         "theory says (an upper bound)"
     ),
-    "client.polls": _(
+    "client.polls": gettext_noop(
         "fetches its result by polling: the end-to-end latency rounds up to the next fetch, "
         "which the estimate leaves out"
     ),
-    "saga.step_timeout": _(
+    "saga.step_timeout": gettext_noop(
         'step "%(call)s" has a timeout: the saga time is at most the estimate, and timed-out '
         "calls are not modelled"
     ),
-    "saga.step_retries": _(
+    "saga.step_retries": gettext_noop(
         'step "%(call)s" retries: the estimate counts one attempt per call (no failures, no '
         "backoff)"
     ),
-    "saga.parallel": _(
+    "saga.parallel": gettext_noop(
         "a parallel step is a fork-join: its mean is bounded above by taking the branches as "
         "independent"
     ),
-    "scatter.fork_join": _(
+    "scatter.fork_join": gettext_noop(
         "scatter-gather is a fork-join: the mean of the slowest reply is bounded above by "
         "taking the workers as independent (Nelson & Tantawi 1988)"
     ),
-    "scatter.not_exponential": _(
+    "scatter.not_exponential": gettext_noop(
         "a worker's response time is not exponential (not a one-worker exponential pool): "
         "each branch is taken as exponential of its mean, so the bound is only approximate"
     ),
-    "gather.deadline": _(
+    "gather.deadline": gettext_noop(
         "a deadline cuts the gather: latency is at most the deadline, and partial answers are "
         "not counted"
     ),
-    "balancer.session_key": _(
+    "balancer.session_key": gettext_noop(
         "%(algorithm)s routes by session key: the split over targets is taken as even, which "
         "a finite set of sessions only approaches"
     ),
-    "queue.consumers": _(
+    "queue.consumers": gettext_noop(
         "messages go to whichever consumer is free first: the split is taken in proportion to "
         "each consumer's workers"
     ),
-    "node.faults": _(
+    "node.faults": gettext_noop(
         "faults are scheduled on it: the theory assumes every instance is up all the time"
     ),
-    "node.no_traffic": _(
+    "node.no_traffic": gettext_noop(
         "the estimate sends it no traffic: it is reached only by compensations or retries "
         "after failures, which it does not model"
     ),
-    "pool.service_time_one": _(
+    "pool.service_time_one": gettext_noop(
         "%(dist)s service time: the mean wait is exact (Pollaczek–Khinchine, M/G/1); "
         "percentiles use the exponential tail, an approximation"
     ),
-    "pool.service_time_many": _(
+    "pool.service_time_many": gettext_noop(
         "%(dist)s service time on %(servers)s workers: M/G/c by the Allen–Cunneen approximation"
     ),
-    "pool.holds_calls": _(
+    "pool.holds_calls": gettext_noop(
         "its workers wait for synchronous calls: the holding time (service plus calls) is not "
         "exponential"
     ),
-    "pool.regular": _(
+    "pool.regular": gettext_noop(
         "round robin (or evenly spaced arrivals) makes its arrivals more regular than Poisson: "
         "the wait is at most the estimate"
     ),
-    "pool.least_connections": _(
+    "pool.least_connections": gettext_noop(
         "least connections feeds it: modelled as one pooled queue over all its workers, which "
         "joining the shortest queue approaches (the true wait is a little longer)"
     ),
-    "pool.least_loaded": _(
+    "pool.least_loaded": gettext_noop(
         "a least-loaded balancer feeds it: the wait lies between the estimate (separate "
         "queues, an upper bound) and one pooled queue"
     ),
-    "pool.hashed": _("traffic is routed by session key: instances get uneven shares"),
-    "pool.other_arrivals": _(
+    "pool.hashed": gettext_noop("traffic is routed by session key: instances get uneven shares"),
+    "pool.other_arrivals": gettext_noop(
         "its arrivals are not Poisson (copies, batches, or the departures of a node that is "
         "not M/M/c)"
     ),
-    "pool.queue_limit": _(
+    "pool.queue_limit": gettext_noop(
         "a queue limit rejects work when full: the theory assumes an unbounded queue "
         "(latency is then an upper bound)"
     ),
-    "pool.autoscale": _(
+    "pool.autoscale": gettext_noop(
         "autoscaling changes its instances: the estimate sizes the pool for steady load and "
         "ignores start-up time"
     ),
-    "pool.function": _(
+    "pool.function": gettext_noop(
         "serverless: cold starts and idle stops are left out; it is modelled as one queue "
         "over max_instances"
     ),
-    "pool.failures": _("failures take the error edges, whose time is counted in proportion"),
+    "pool.failures": gettext_noop(
+        "failures take the error edges, whose time is counted in proportion"
+    ),
 }
 # What every estimate assumes, by key (the estimate's `assumptions`, translated the same way).
 ASSUMPTIONS: dict[str, str] = {
-    "steady": _(
+    "steady": gettext_noop(
         "Steady state at the peak rate: arrivals Poisson unless a node's fit says otherwise; "
         "every instance up; no faults, retries or timeouts firing; a client's request cap "
         "(a burst) taken as a steady rate."
     ),
-    "queues": _(
+    "queues": gettext_noop(
         "Each service or filter instance is its own FIFO queue with its concurrency in "
         "workers (M/G/c); topic and queue consumers share their group's one queue."
     ),
-    "held": _(
+    "held": gettext_noop(
         "A worker is held while it waits for its synchronous calls, so a caller's holding "
         "time is its service time plus its calls' round trips."
     ),
-    "fork_join": _(
+    "fork_join": gettext_noop(
         "Scatter-gather is a fork-join taken as independent branches: an upper bound on "
         "its mean when the workers' response times are exponential. Asynchronous branches "
         "end to end are the longest by their means: a lower bound."
     ),
-    "p99": _("End-to-end p99 is not given: per-hop p99s do not add up; see each node's p99."),
+    "p99": gettext_noop(
+        "End-to-end p99 is not given: per-hop p99s do not add up; see each node's p99."
+    ),
 }
-del _
 
 
 def reason_text(key: str, args: dict[str, Any]) -> str:
