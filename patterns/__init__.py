@@ -18,13 +18,14 @@ from patterns import scenarios
 from patterns.budget import Budget
 from patterns.cycles import warnings_of
 from patterns.engine import Simulation
-from patterns.topology import Problem, TopologyError, load
+from patterns.topology import Location, Problem, TopologyError, load
 from patterns.tracing import trace
 
 __all__ = [
     "BUILD",
     "BUILD_NOTE",
     "Budget",
+    "Location",
     "Problem",
     "Simulation",
     "TopologyError",

@@ -30,14 +30,19 @@ NOT_COMPILED = ("__init__.py", "__main__.py", "build.py", "scenarios/__init__.py
 
 
 def sources() -> list[Path]:
-    """Every Python source of the package, in a fixed order (and C: patterns/splitmix.c)."""
+    """Every Python source of the package, in a fixed order (the C ones: `c_sources`)."""
     return sorted(PACKAGE.rglob("*.py"))
+
+
+def c_sources() -> list[Path]:
+    """The C the compiled build adds (patterns/splitmix.c, patterns/stored.c, patterns/ryu/)."""
+    return sorted([*PACKAGE.rglob("*.c"), *PACKAGE.rglob("*.h")])
 
 
 def fingerprint() -> str:
     """A hash of every source of the package (names and contents) and of the interpreter."""
     h = hashlib.sha256(sys.implementation.cache_tag.encode())
-    for path in [*sources(), *sorted(PACKAGE.glob("*.c"))]:
+    for path in [*sources(), *c_sources()]:
         h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()[:20]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from patterns.topology import Problem
+from patterns.topology import Location, Problem
 
 # How close to 1 a growth counts as 1 (a message going round unchanged).
 _TOLERANCE = 1e-6
@@ -57,7 +57,7 @@ def warnings_of(doc: dict[str, Any]) -> list[Problem]:
                 f"asynchronous cycle {loop}: a message that enters it goes round for ever "
                 "(nothing takes it out of the cycle); a run stops when it goes over its budget"
             )
-        problems.append(Problem(f'nodes[{index[first]}] "{first}"', message))
+        problems.append(Problem(Location("nodes", index[first], name=first), message))
     return problems
 
 

@@ -20,6 +20,7 @@ since then, and `instances_up` its instances able to serve.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from json.encoder import encode_basestring_ascii
@@ -162,10 +163,33 @@ _KEY_TEXT: dict[str, list[str]] = {
 }
 
 
+def _dump(seq: int, r: tuple[Any, ...]) -> str:
+    """An event written as `json.dumps` of its dict (a type without key texts)."""
+    return json.dumps(_BUILDERS[r[0]](seq, r), separators=(",", ":"))
+
+
+def _native_stored() -> Any:
+    try:
+        return importlib.import_module("patterns._stored")
+    except ImportError:
+        return None
+
+
+# `to_json` in C (patterns/stored.c, the same bytes): built with the compiled engine
+# only, where building and joining small strings and CPython's float repr cost more
+# than the simulation itself; None in pure Python, which writes them below.
+NATIVE_STORED: Final = _native_stored()
+
+
 def to_json(first_seq: int, records: list[tuple[Any, ...]]) -> list[str]:
     """The events of a batch of logged tuples as compact JSON texts, numbered from
     `first_seq`: what `json.dumps(e, separators=(",", ":"))` writes for each of
     `to_dicts(first_seq, records)`, byte for byte, without building the dicts."""
+    if NATIVE_STORED is not None:
+        texts: list[str] = NATIVE_STORED.to_json(
+            first_seq, records, _TYPE_TEXT, _KEY_TEXT, _TEXTS, _DUMPED, value_text, _dump
+        )
+        return texts
     out: list[str] = []
     seq = first_seq
     # The text of the last time written: the events of one instant share it,
@@ -182,7 +206,7 @@ def to_json(first_seq: int, records: list[tuple[Any, ...]]) -> list[str]:
         if text is not None:
             out.append(text(seq, r, last_text))
         elif kind in _DUMPED or kind not in _KEY_TEXT:
-            out.append(json.dumps(_BUILDERS[kind](seq, r), separators=(",", ":")))
+            out.append(_dump(seq, r))
         else:
             parts = ['{"seq":', str(seq), ',"t":', last_text, _TYPE_TEXT[kind]]
             k = 2

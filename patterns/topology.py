@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from patterns import schema
@@ -25,14 +25,94 @@ _show = schema.show
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One reason a document is refused: where (`path`) and why (`message`)."""
+class Location:
+    """Where in a document a problem is, as parts: the editor and the API read these.
 
-    path: str
-    message: str
+    `where` is the list an item is in ("nodes", "edges", "faults"; "fault" for a live
+    fault), `index` its place there, `name` a node's id and `ends` an edge's (once they
+    are valid ids), `field` the item's field (or a top-level one, with `where` empty),
+    and `sub` the part of a structured field ("mean_ms", "[0]", "[1].call",
+    '["api#0"]'). `str()` writes the path the API has always answered
+    (docs/topology.md#problems-and-their-paths): the string is made from the parts,
+    never parsed back into them. A location given as a plain string (a problem
+    outside a topology, "scale.node") is all `field`.
+    """
+
+    where: str = ""
+    index: int | None = None
+    name: str | None = None
+    ends: tuple[str, str] | None = None
+    field: str = ""
+    sub: str = ""
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        head = self.where
+        if self.index is not None:
+            head += f"[{self.index}]"
+        if self.name is not None:
+            head += f' "{self.name}"'
+        if self.ends is not None:
+            head += f" ({self.ends[0]} -> {self.ends[1]})"
+        tail = self.field
+        if self.sub:
+            tail += self.sub if self.sub.startswith("[") else f".{self.sub}"
+        return f"{head}.{tail}" if head and tail else head or tail
+
+    def child(self, name: str) -> Location:
+        """The location of `name` inside this one (`.name` in the path)."""
+        if not self.field:
+            return replace(self, field=name)
+        return replace(self, sub=f"{self.sub}.{name}" if self.sub else name)
+
+    def item(self, key: int | str) -> Location:
+        """The location of item `key` of this list or mapping (`[key]` in the path)."""
+        if not self.field:
+            # Only fields hold lists and mappings; a bracket on an item would be no path.
+            raise ValueError(f"no field to index at {self}")
+        return replace(self, sub=f"{self.sub}[{key}]")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parts, for JSON: unset ones are left out."""
+        out: dict[str, Any] = {}
+        if self.where:
+            out["where"] = self.where
+        if self.index is not None:
+            out["index"] = self.index
+        if self.name is not None:
+            out["name"] = self.name
+        if self.ends is not None:
+            out["ends"] = list(self.ends)
+        if self.field:
+            out["field"] = self.field
+        if self.sub:
+            out["sub"] = self.sub
+        return out
+
+
+# The document itself: the location of its top-level fields' problems.
+DOCUMENT = Location()
+
+
+@dataclass(frozen=True, init=False)
+class Problem:
+    """One reason a document is refused: where (`at`, written as `path`) and why (`message`)."""
+
+    at: Location
+    message: str
+
+    def __init__(self, at: Location | str, message: str) -> None:
+        # Frozen: set once, here. A plain string is a location outside a topology.
+        object.__setattr__(self, "at", at if isinstance(at, Location) else Location(field=at))
+        object.__setattr__(self, "message", message)
+
+    @property
+    def path(self) -> str:
+        """The location as the API writes it: `nodes[3] "api".replicas`."""
+        return str(self.at)
+
+    def __str__(self) -> str:
+        path = self.path
+        return f"{path}: {self.message}" if path else self.message
 
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
@@ -96,10 +176,6 @@ def is_synchronous(from_kind: str, to_kind: str) -> bool:
     return not (sender.pipe and receiver.pipe)
 
 
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
 def _number(value: Any) -> bool:
     return (
         isinstance(value, (int, float))
@@ -127,35 +203,35 @@ class _Checker:
         # of them is not also reported as pointing nowhere.
         self.broken_ids: set[str] = set()
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
+    def add(self, at: Location, message: str) -> None:
+        self.problems.append(Problem(at, message))
 
     # -- values ---------------------------------------------------------
 
-    def value(self, f: Field, raw: Any, path: str) -> Any:
+    def value(self, f: Field, raw: Any, at: Location) -> Any:
         """Check one value against its field; return it normalised (or the default)."""
         if raw is None and f.nullable:
             return None
         checker = getattr(self, f"_value_{f.type}")
-        return checker(f, raw, path)
+        return checker(f, raw, at)
 
-    def _value_int(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_int(self, f: Field, raw: Any, at: Location) -> Any:
         ok = isinstance(raw, int) and not isinstance(raw, bool)
         if ok and not self._in_range(f, raw):
             ok = False
         if not ok:
             if f.minimum == f.maximum and f.minimum is not None:
-                self.add(path, f"must be {_fmt(f.minimum)} (got {_show(raw)})")
+                self.add(at, f"must be {_fmt(f.minimum)} (got {_show(raw)})")
             elif f.maximum is not None and f.maximum > 1e15:
-                self.add(path, f"must be an integer (got {_show(raw)})")
+                self.add(at, f"must be an integer (got {_show(raw)})")
             else:
-                self.add(path, f"must be an integer {_bounds(f)} (got {_show(raw)})")
+                self.add(at, f"must be an integer {_bounds(f)} (got {_show(raw)})")
             return f.default
         return raw
 
-    def _value_number(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_number(self, f: Field, raw: Any, at: Location) -> Any:
         if not _number(raw) or not self._in_range(f, raw):
-            self.add(path, f"must be a number {_bounds(f)} (got {_show(raw)})")
+            self.add(at, f"must be a number {_bounds(f)} (got {_show(raw)})")
             return f.default
         return raw
 
@@ -165,37 +241,37 @@ class _Checker:
                 return False
         return f.maximum is None or raw <= f.maximum
 
-    def _value_bool(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_bool(self, f: Field, raw: Any, at: Location) -> Any:
         if not isinstance(raw, bool):
-            self.add(path, f"must be true or false (got {_show(raw)})")
+            self.add(at, f"must be true or false (got {_show(raw)})")
             return f.default
         return raw
 
-    def _value_string(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_string(self, f: Field, raw: Any, at: Location) -> Any:
         limit = int(f.maximum or 0)
         if not isinstance(raw, str):
-            self.add(path, f"must be a string (got {_show(raw)})")
+            self.add(at, f"must be a string (got {_show(raw)})")
             return f.default
         if len(raw) > limit:
-            self.add(path, f"must be at most {limit} characters (got {len(raw)})")
+            self.add(at, f"must be at most {limit} characters (got {len(raw)})")
             return f.default
         return raw
 
-    def _value_enum(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_enum(self, f: Field, raw: Any, at: Location) -> Any:
         if not isinstance(raw, str) or raw not in f.choices:
-            self.add(path, f"must be one of {', '.join(f.choices)} (got {_show(raw)})")
+            self.add(at, f"must be one of {', '.join(f.choices)} (got {_show(raw)})")
             return f.default
         return raw
 
-    def _value_duration(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_duration(self, f: Field, raw: Any, at: Location) -> Any:
         if _number(raw):
             if not 0 <= raw <= schema.MAX_MS:
-                self.add(path, f"must be >= 0 and <= {_fmt(schema.MAX_MS)} ms (got {_show(raw)})")
+                self.add(at, f"must be >= 0 and <= {_fmt(schema.MAX_MS)} ms (got {_show(raw)})")
                 return dict(f.default)
             return {"dist": "constant", "ms": raw}
         if not isinstance(raw, dict):
             self.add(
-                path,
+                at,
                 "must be a number of ms or an object such as "
                 f'{{"dist": "exponential", "mean_ms": 50}} (got {_show(raw)})',
             )
@@ -203,7 +279,7 @@ class _Checker:
         dist = raw.get("dist")
         if not isinstance(dist, str) or dist not in schema.DURATION_KEYS:
             self.add(
-                _join(path, "dist"),
+                at.child("dist"),
                 f"must be one of {', '.join(schema.DURATION_KEYS)} (got {_show(dist)})",
             )
             return dict(f.default)
@@ -212,10 +288,10 @@ class _Checker:
         out: dict[str, Any] = {"dist": dist}
         for key in raw:
             if key != "dist" and key not in keys:
-                self.add(path, f"unknown field {_show(key)} for a {dist} duration")
+                self.add(at, f"unknown field {_show(key)} for a {dist} duration")
         for key in keys:
             value = raw.get(key)
-            sub = _join(path, key)
+            sub = at.child(key)
             if value is None:
                 self.add(sub, f"is required for a {dist} duration")
                 continue
@@ -230,21 +306,21 @@ class _Checker:
                 continue
             out[key] = value
         if dist == "uniform" and len(self.problems) == before and out["min_ms"] > out["max_ms"]:
-            self.add(path, f"min_ms {_show(out['min_ms'])} is above max_ms {_show(out['max_ms'])}")
+            self.add(at, f"min_ms {_show(out['min_ms'])} is above max_ms {_show(out['max_ms'])}")
         if len(self.problems) != before:
             return dict(f.default)
         return out
 
-    def _value_zones(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_zones(self, f: Field, raw: Any, at: Location) -> Any:
         if not isinstance(raw, list):
-            self.add(path, f"must be a list of zone names (got {_show(raw)})")
+            self.add(at, f"must be a list of zone names (got {_show(raw)})")
             return []
         if len(raw) > schema.MAX_ZONES:
-            self.add(path, f"must list at most {schema.MAX_ZONES} zones (got {len(raw)})")
+            self.add(at, f"must list at most {schema.MAX_ZONES} zones (got {len(raw)})")
             return []
         out: list[str] = []
         for i, zone in enumerate(raw):
-            sub = f"{path}[{i}]"
+            sub = at.item(i)
             if not isinstance(zone, str) or not 1 <= len(zone) <= schema.MAX_ZONE_NAME:
                 self.add(sub, f"must be a zone name of 1 to {schema.MAX_ZONE_NAME} characters")
             elif zone in out:
@@ -253,24 +329,24 @@ class _Checker:
                 out.append(zone)
         return out
 
-    def _value_record(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_record(self, f: Field, raw: Any, at: Location) -> Any:
         if not isinstance(raw, dict):
-            self.add(path, f"must be an object (got {_show(raw)})")
+            self.add(at, f"must be an object (got {_show(raw)})")
             raw = {} if f.default is not None else None
             if raw is None:
                 return None
-        return self.table(f.fields, raw, path, "this object")
+        return self.table(f.fields, raw, at, "this object")
 
-    def _value_weights(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_weights(self, f: Field, raw: Any, at: Location) -> Any:
         if not isinstance(raw, dict):
-            self.add(path, f'must be an object such as {{"api#0": 3}} (got {_show(raw)})')
+            self.add(at, f'must be an object such as {{"api#0": 3}} (got {_show(raw)})')
             return {}
         if len(raw) > schema.MAX_INSTANCES:
-            self.add(path, f"must have at most {schema.MAX_INSTANCES} entries")
+            self.add(at, f"must have at most {schema.MAX_INSTANCES} entries")
             return {}
         out: dict[str, Any] = {}
         for target, weight in raw.items():
-            sub = f"{path}[{_show(target)}]"
+            sub = at.item(_show(target))
             if not _number(weight) or not 0 < weight <= schema.MAX_WEIGHT:
                 self.add(
                     sub,
@@ -280,29 +356,29 @@ class _Checker:
                 out[target] = weight
         return out
 
-    def _value_steps(self, f: Field, raw: Any, path: str) -> Any:
+    def _value_steps(self, f: Field, raw: Any, at: Location) -> Any:
         if not isinstance(raw, list):
-            self.add(path, f"must be a list of steps (got {_show(raw)})")
+            self.add(at, f"must be a list of steps (got {_show(raw)})")
             return []
         if len(raw) > schema.MAX_STEPS:
-            self.add(path, f"must have at most {schema.MAX_STEPS} steps (got {len(raw)})")
+            self.add(at, f"must have at most {schema.MAX_STEPS} steps (got {len(raw)})")
             return []
         out: list[Any] = []
         for i, step in enumerate(raw):
-            sub = f"{path}[{i}]"
+            sub = at.item(i)
             if isinstance(step, dict) and "parallel" in step:
                 extra = [k for k in step if k != "parallel"]
                 if extra:
                     self.add(sub, f'a parallel step has only "parallel" (got {_show(extra)})')
                 branches = step["parallel"]
                 if not isinstance(branches, list) or not branches:
-                    self.add(_join(sub, "parallel"), "must be a non-empty list of call steps")
+                    self.add(sub.child("parallel"), "must be a non-empty list of call steps")
                     continue
                 if len(branches) > schema.MAX_STEPS:
-                    self.add(_join(sub, "parallel"), f"must have at most {schema.MAX_STEPS} steps")
+                    self.add(sub.child("parallel"), f"must have at most {schema.MAX_STEPS} steps")
                     continue
                 calls = [
-                    self.call_step(branch, f"{_join(sub, 'parallel')}[{j}]")
+                    self.call_step(branch, sub.child("parallel").item(j))
                     for j, branch in enumerate(branches)
                 ]
                 out.append({"parallel": calls})
@@ -310,32 +386,31 @@ class _Checker:
                 out.append(self.call_step(step, sub))
         return out
 
-    def call_step(self, raw: Any, path: str) -> dict[str, Any]:
+    def call_step(self, raw: Any, at: Location) -> dict[str, Any]:
         if not isinstance(raw, dict):
-            self.add(path, f'must be a step such as {{"call": "payment"}} (got {_show(raw)})')
+            self.add(at, f'must be a step such as {{"call": "payment"}} (got {_show(raw)})')
             return {}
         if "call" not in raw:
-            self.add(path, 'a step needs "call" (a node id) or "parallel" (a list of steps)')
-        return self.table(schema.CALL_STEP, raw, path, "a step")
+            self.add(at, 'a step needs "call" (a node id) or "parallel" (a list of steps)')
+        return self.table(schema.CALL_STEP, raw, at, "a step")
 
     def table(
-        self, fields: dict[str, Field], raw: dict[Any, Any], path: str, what: str
+        self, fields: dict[str, Field], raw: dict[Any, Any], at: Location, what: str
     ) -> dict[str, Any]:
         """Check an object against a table; refuse unknown keys; fill defaults."""
         for key in raw:
             if key not in fields:
                 known = ", ".join(fields) or "no fields"
-                # The object's own path names where it is; the document itself has none,
-                # so there the field names the problem.
-                self.add(
-                    path or str(key), f"unknown field {_show(key)} for {what} (it has: {known})"
-                )
+                # The object's own location names where it is; the document itself has
+                # none, so there the field names the problem.
+                where = at.child(str(key)) if at == DOCUMENT else at
+                self.add(where, f"unknown field {_show(key)} for {what} (it has: {known})")
         out: dict[str, Any] = {}
         for name, f in fields.items():
             if name in raw:
-                out[name] = self.value(f, raw[name], _join(path, name))
+                out[name] = self.value(f, raw[name], at.child(name))
             elif f.type == "record" and f.default is not None:
-                out[name] = self.table(f.fields, {}, _join(path, name), name)
+                out[name] = self.table(f.fields, {}, at.child(name), name)
             elif isinstance(f.default, (dict, list)):
                 out[name] = type(f.default)(f.default)
             else:
@@ -346,46 +421,46 @@ class _Checker:
 
     def document(self, raw: Any) -> dict[str, Any]:
         if not isinstance(raw, dict):
-            self.add("", f"a topology must be a JSON object (got {_show(raw)})")
+            self.add(DOCUMENT, f"a topology must be a JSON object (got {_show(raw)})")
             return {}
         lists = ("nodes", "edges", "faults")
         top = {k: v for k, v in raw.items() if k not in lists}
-        doc = self.table(schema.TOP_LEVEL, top, "", "a topology")
+        doc = self.table(schema.TOP_LEVEL, top, DOCUMENT, "a topology")
         # A document built in code may omit the version; a JSON file says it.
         nodes = self.items(raw, "nodes", schema.MAX_NODES)
         edges = self.items(raw, "edges", schema.MAX_EDGES)
         faults = self.items(raw, "faults", schema.MAX_FAULTS)
         doc["nodes"] = [self.node(node, i) for i, node in enumerate(nodes)]
         doc["edges"] = [self.edge(edge, i) for i, edge in enumerate(edges)]
-        doc["faults"] = [self.fault(fault, f"faults[{i}]") for i, fault in enumerate(faults)]
+        doc["faults"] = [self.fault(fault, Location("faults", i)) for i, fault in enumerate(faults)]
         Graph(self, doc).check()
         return doc
 
     def items(self, raw: dict[Any, Any], name: str, cap: int) -> list[Any]:
         value = raw.get(name, [])
         if not isinstance(value, list):
-            self.add(name, f"must be a list (got {_show(value)})")
+            self.add(DOCUMENT.child(name), f"must be a list (got {_show(value)})")
             return []
         if len(value) > cap:
-            self.add(name, f"must have at most {cap} entries (got {len(value)})")
+            self.add(DOCUMENT.child(name), f"must have at most {cap} entries (got {len(value)})")
             return []
         return value
 
     def node(self, raw: Any, i: int) -> dict[str, Any]:
-        path = f"nodes[{i}]"
+        at = Location("nodes", i)
         if not isinstance(raw, dict):
-            self.add(path, f"a node must be an object (got {_show(raw)})")
+            self.add(at, f"a node must be an object (got {_show(raw)})")
             return {}
         node_id = raw.get("id")
         if isinstance(node_id, str) and _ID.fullmatch(node_id):
-            path = f'{path} "{node_id}"'
+            at = replace(at, name=node_id)
         elif node_id is None:
-            self.add(path, 'needs an "id"')
+            self.add(at, 'needs an "id"')
         else:
-            self.add(path, f"id must match {schema.ID_PATTERN} (got {_show(node_id)})")
+            self.add(at, f"id must match {schema.ID_PATTERN} (got {_show(node_id)})")
         kind = raw.get("kind")
         if not isinstance(kind, str) or kind not in KINDS:
-            self.add(path, f"kind must be one of {', '.join(kind_names())} (got {_show(kind)})")
+            self.add(at, f"kind must be one of {', '.join(kind_names())} (got {_show(kind)})")
             if isinstance(node_id, str):
                 self.broken_ids.add(node_id)
             return {}
@@ -394,55 +469,57 @@ class _Checker:
         if label is None:
             raw = {**raw, "label": node_id if isinstance(node_id, str) else ""}
         rest = {k: v for k, v in raw.items() if k not in ("id", "kind")}
-        out = {"id": node_id, "kind": kind, **self.table(fields, rest, path, f"a {kind}")}
+        out = {"id": node_id, "kind": kind, **self.table(fields, rest, at, f"a {kind}")}
         if not (isinstance(node_id, str) and _ID.fullmatch(node_id)):
             return {}
         return out
 
     def edge(self, raw: Any, i: int) -> dict[str, Any]:
-        path = f"edges[{i}]"
+        at = Location("edges", i)
         if not isinstance(raw, dict):
-            self.add(path, f"an edge must be an object (got {_show(raw)})")
+            self.add(at, f"an edge must be an object (got {_show(raw)})")
             return {}
         ends = (raw.get("from"), raw.get("to"))
-        if all(isinstance(end, str) and _ID.fullmatch(end) for end in ends):
-            path = f"{path} ({ends[0]} -> {ends[1]})"
+        src, dst = ends
+        if isinstance(src, str) and isinstance(dst, str):
+            if _ID.fullmatch(src) and _ID.fullmatch(dst):
+                at = replace(at, ends=(src, dst))
         for name, end in zip(("from", "to"), ends, strict=True):
             if not (isinstance(end, str) and _ID.fullmatch(end)):
-                self.add(_join(path, name), f"must be a node id (got {_show(end)})")
+                self.add(at.child(name), f"must be a node id (got {_show(end)})")
         rest = {k: v for k, v in raw.items() if k not in ("from", "to")}
-        out = {"from": ends[0], "to": ends[1], **self.table(schema.EDGE, rest, path, "an edge")}
+        out = {"from": ends[0], "to": ends[1], **self.table(schema.EDGE, rest, at, "an edge")}
         if not all(isinstance(end, str) and _ID.fullmatch(end) for end in ends):
             return {}
         return out
 
-    def fault(self, raw: Any, path: str) -> dict[str, Any]:
+    def fault(self, raw: Any, at: Location) -> dict[str, Any]:
         if not isinstance(raw, dict):
-            self.add(path, f"a fault must be an object (got {_show(raw)})")
+            self.add(at, f"a fault must be an object (got {_show(raw)})")
             return {}
         kind = raw.get("kind")
         if not isinstance(kind, str) or kind not in schema.FAULTS:
             self.add(
-                _join(path, "kind"),
+                at.child("kind"),
                 f"must be one of {', '.join(schema.FAULTS)} (got {_show(kind)})",
             )
             return {}
         fields = schema.FAULTS[kind]
         for name in ("node", "zone"):
             if name in fields and name not in raw:
-                self.add(path, f'a {kind} fault needs "{name}"')
+                self.add(at, f'a {kind} fault needs "{name}"')
         rest = {k: v for k, v in raw.items() if k != "kind"}
-        out = {"kind": kind, **self.table(fields, rest, path, f"a {kind} fault")}
+        out = {"kind": kind, **self.table(fields, rest, at, f"a {kind} fault")}
         if any(out.get(name) is None for name in ("node", "zone") if name in fields):
             return {}
         return out
 
     def live_fault(self, doc: dict[str, Any], raw: Any) -> dict[str, Any]:
-        fault = self.fault(raw, "fault")
+        fault = self.fault(raw, Location("fault"))
         if fault:
             graph = Graph(self, {**doc, "faults": []})
             graph.check_nodes()
-            graph.check_fault(fault, "fault")
+            graph.check_fault(fault, Location("fault"))
         return fault
 
 
@@ -457,13 +534,13 @@ class Graph:
         self.checker = checker
         self.doc = doc
         self.by_id: dict[str, dict[str, Any]] = {}
-        self.paths: dict[str, str] = {}
+        self.locations: dict[str, Location] = {}
         self.index: dict[str, int] = {}
         self.out: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.zones: set[str] = set()
 
-    def add(self, path: str, message: str) -> None:
-        self.checker.add(path, message)
+    def add(self, at: Location, message: str) -> None:
+        self.checker.add(at, message)
 
     def check(self) -> None:
         self.check_nodes()
@@ -472,19 +549,19 @@ class Graph:
         self.check_cycles()
         for i, fault in enumerate(self.doc["faults"]):
             if fault:
-                self.check_fault(fault, f"faults[{i}]")
+                self.check_fault(fault, Location("faults", i))
 
     def check_nodes(self) -> None:
         for i, node in enumerate(self.doc["nodes"]):
             if not node:
                 continue
             node_id = node["id"]
-            path = f'nodes[{i}] "{node_id}"'
+            at = Location("nodes", i, name=node_id)
             if node_id in self.by_id:
-                self.add(path, f'id "{node_id}" is already used by nodes[{self.index[node_id]}]')
+                self.add(at, f'id "{node_id}" is already used by nodes[{self.index[node_id]}]')
                 continue
             self.by_id[node_id] = node
-            self.paths[node_id] = path
+            self.locations[node_id] = at
             self.index[node_id] = i
             self.out[node_id] = []
             self.zones.update(node.get("zones") or [])
@@ -503,25 +580,25 @@ class Graph:
             if not edge:
                 continue
             src, dst = edge["from"], edge["to"]
-            path = f"edges[{i}] ({src} -> {dst})"
+            at = Location("edges", i, ends=(src, dst))
             bad = False
             for end in (src, dst):
                 if self.missing(end):
-                    self.add(path, f'no node "{end}"')
+                    self.add(at, f'no node "{end}"')
                 if not self.known(end):
                     bad = True
             if src == dst:
-                self.add(path, "an edge cannot connect a node to itself")
+                self.add(at, "an edge cannot connect a node to itself")
                 continue
             key = (src, dst, edge["when"], edge["op"])
             if key in seen:
-                self.add(path, f"duplicates edges[{seen[key]}]")
+                self.add(at, f"duplicates edges[{seen[key]}]")
                 continue
             seen[key] = i
             if bad:
                 continue
             if KINDS[self.by_id[dst]["kind"]].emitter:
-                self.add(path, f"a {self.by_id[dst]['kind']} emits work and cannot receive edges")
+                self.add(at, f"a {self.by_id[dst]['kind']} emits work and cannot receive edges")
                 continue
             self.out[src].append((i, edge))
 
@@ -538,17 +615,17 @@ class Graph:
 
     def check_node_rules(self) -> None:
         for node_id, node in self.by_id.items():
-            path = self.paths[node_id]
+            at = self.locations[node_id]
             cls = KINDS[node["kind"]]
             if cls.emitter and not self.out[node_id]:
-                self.add(path, f"{cls.kind} has no outgoing edge")
-            cls.check_graph(self, node, path)
+                self.add(at, f"{cls.kind} has no outgoing edge")
+            cls.check_graph(self, node, at)
 
-    def check_store(self, store: str, path: str) -> None:
+    def check_store(self, store: str, at: Location) -> None:
         if self.missing(store):
-            self.add(path, f'no node "{store}"')
+            self.add(at, f'no node "{store}"')
         elif self.known(store) and self.by_id[store]["kind"] != "database":
-            self.add(path, f'"{store}" is a {self.by_id[store]["kind"]}, not a database')
+            self.add(at, f'"{store}" is a {self.by_id[store]["kind"]}, not a database')
 
     def check_cycles(self) -> None:
         """Refuse cycles of synchronous calls: every worker on the loop would wait forever."""
@@ -577,7 +654,7 @@ class Graph:
                 if state.get(dst) == 1:
                     loop = on_path[on_path.index(dst) :] + [dst]
                     self.add(
-                        f"edges[{i}] ({node_id} -> {dst})",
+                        Location("edges", i, ends=(node_id, dst)),
                         f"synchronous calls form a cycle {' -> '.join(loop)}, which would deadlock",
                     )
                 elif dst not in state:
@@ -585,27 +662,25 @@ class Graph:
                     stack.append((dst, 0))
                     on_path.append(dst)
 
-    def check_fault(self, fault: dict[str, Any], path: str) -> None:
+    def check_fault(self, fault: dict[str, Any], at: Location) -> None:
         if fault["kind"] == "zone_down":
             if fault["zone"] not in self.zones:
                 known = ", ".join(sorted(self.zones)) or "none"
-                self.add(
-                    _join(path, "zone"), f'no node is in zone "{fault["zone"]}" (zones: {known})'
-                )
+                self.add(at.child("zone"), f'no node is in zone "{fault["zone"]}" (zones: {known})')
             return
         node_id = fault["node"]
         if self.missing(node_id):
-            self.add(_join(path, "node"), f'no node "{node_id}"')
+            self.add(at.child("node"), f'no node "{node_id}"')
             return
         if not self.known(node_id):
             return
         node = self.by_id[node_id]
         if not KINDS[node["kind"]].faultable:
-            self.add(_join(path, "node"), f"a {node['kind']} has no instances to {fault['kind']}")
+            self.add(at.child("node"), f"a {node['kind']} has no instances to {fault['kind']}")
             return
         count = instance_count(node)
         if fault["instance"] is not None and fault["instance"] >= count:
             self.add(
-                _join(path, "instance"),
+                at.child("instance"),
                 f"{node_id} has instances 0 to {count - 1} (got {fault['instance']})",
             )

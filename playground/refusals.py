@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_noop as _
@@ -40,9 +41,23 @@ class Refused(Exception):
     def one(cls, path: str, message: str, status: int = 400) -> Refused:
         return cls([Problem(path, message)], status)
 
-    def errors(self) -> list[dict[str, str]]:
+    def errors(self) -> list[dict[str, Any]]:
         """The problems as the API's error shape lists them: `[{"path", "message"}]`."""
-        return [p.to_dict() for p in self.problems]
+        return [error_of(p) for p in self.problems]
+
+
+def error_of(problem: Problem) -> dict[str, Any]:
+    """One problem in the API's error shape: `path` and `message`, and `at` on an item.
+
+    `at` is the parts of the location (`Location.to_dict`: where, index, name, ends,
+    field, sub) when the problem is on a node, an edge or a fault of a topology, so a
+    client finds it without parsing `path` (docs/api.md#errors); other problems have
+    just the two keys they always had.
+    """
+    error: dict[str, Any] = problem.to_dict()
+    if problem.at.where:
+        error["at"] = problem.at.to_dict()
+    return error
 
 
 # Most specific first: the first template that matches the whole message wins.
@@ -124,6 +139,6 @@ def translate(message: str) -> str:
     return message
 
 
-def translated(errors: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+def translated(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """`[{"path", "message"}]` with each message translated and every other key as it was."""
     return [{**e, "message": translate(e["message"])} for e in errors]

@@ -69,9 +69,13 @@ def compile_into(out: Path, work: Path, build: ModuleType) -> None:
     )
     # distributions.draw in C, which the compiled engine calls (patterns/splitmix.c).
     splitmix = Extension("patterns._splitmix", [str(package / "splitmix.c")])
+    # events.to_json in C, with Ryu (vendored in patterns/ryu/) for floats (patterns/stored.c).
+    stored = Extension(
+        "patterns._stored", [str(package / "stored.c")], include_dirs=[str(package)]
+    )
     setup(
         name="patterns-compiled",
-        ext_modules=[*extensions, splitmix],
+        ext_modules=[*extensions, splitmix, stored],
         script_args=["--quiet", "build_ext", "--build-lib", str(out), "--build-temp", str(work)],
     )
 

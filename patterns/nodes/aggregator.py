@@ -49,7 +49,7 @@ from patterns.schema import Enum, Int, Num, Str, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 ALL_ARRIVED = "all arrived"
 COUNT_REACHED = "count reached"
@@ -172,16 +172,16 @@ class Aggregator(Node):
     drawing = Drawing("⋈", "#d3e4f2", "#004f7c", gettext_noop("aggregator"), 110)
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
         if node["completion"] == "count" and node["count"] is None:
-            graph.add(f"{path}.count", 'is required when completion is "count"')
+            graph.add(at.child("count"), 'is required when completion is "count"')
         if node["completion"] == "deadline" and node["timeout_ms"] is None:
-            graph.add(f"{path}.timeout_ms", 'is required when completion is "deadline"')
+            graph.add(at.child("timeout_ms"), 'is required when completion is "deadline"')
         node_id = node["id"]
         if not any(e["to"] == node_id for es in graph.out.values() for _, e in es):
-            graph.add(path, "aggregator receives no replies (no edge leads to it)")
+            graph.add(at, "aggregator receives no replies (no edge leads to it)")
         if node["store"] is not None:
-            graph.check_store(node["store"], f"{path}.store")
+            graph.check_store(node["store"], at.child("store"))
 
     def __init__(self, sim: Simulation, spec: dict[str, Any]):
         super().__init__(sim, spec)

@@ -29,7 +29,7 @@ from patterns.schema import Field
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 OK: Final = 0
 FAILED: Final = 1
@@ -345,7 +345,7 @@ class Node(Target):
     drawing: ClassVar[Drawing] = Drawing("?", "#eeeeee", "#444444", "node", 1000)
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
         """Add the problems of a loaded node that relate it to the rest of the graph."""
 
     @staticmethod

@@ -20,7 +20,7 @@ from patterns.schema import Int, Num, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 
 class Database(Service):
@@ -48,8 +48,8 @@ class Database(Service):
     drawing = Drawing("⛁", "#e0e0e0", "#333", gettext_noop("database"), 130)
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
-        Node.check_graph(graph, node, path)
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
+        Node.check_graph(graph, node, at)
 
     @staticmethod
     def instances_of(node: dict[str, Any]) -> int:

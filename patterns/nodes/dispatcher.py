@@ -28,7 +28,7 @@ from patterns.schema import gettext_noop
 
 if TYPE_CHECKING:
     from patterns.nodes.base import Link
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 
 class Dispatcher(Node):
@@ -40,11 +40,11 @@ class Dispatcher(Node):
     drawing = Drawing("⋔", "#d3e4f2", "#004f7c", gettext_noop("dispatcher"), 100)
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
         """A dispatcher's workers all reply to one aggregator (docs/topology.md, scatter-gather)."""
         workers = graph.targets(node["id"])
         if not workers:
-            graph.add(path, "dispatcher has no downstream worker")
+            graph.add(at, "dispatcher has no downstream worker")
             return
         doc = {
             "nodes": list(graph.by_id.values()),
@@ -54,10 +54,10 @@ class Dispatcher(Node):
         for worker in workers:
             found = aggregators_reached(doc, worker)
             if not found:
-                graph.add(path, f'worker "{worker}" replies to no aggregator')
+                graph.add(at, f'worker "{worker}" replies to no aggregator')
             reached.extend(a for a in found if a not in reached)
         if len(reached) > 1:
-            graph.add(path, f"workers reply to more than one aggregator ({', '.join(reached)})")
+            graph.add(at, f"workers reply to more than one aggregator ({', '.join(reached)})")
 
     aggregator: Aggregator
     workers: list[str]

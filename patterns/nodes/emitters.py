@@ -42,7 +42,7 @@ from patterns.schema import Enum, Field, Int, Num, Str, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 EMITTER_FIELDS: dict[str, Field] = {
     # The original contract gave no default rate: ten a second, a pace one can watch.
@@ -119,12 +119,12 @@ class Client(Node):
     sync = True
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
         """A fetching client publishes first and reads from one aggregator's store."""
         if node.get("fetch_after_ms") is None:
             return
         targets = graph.targets(node["id"])
-        sub = f"{path}.fetch_after_ms"
+        sub = at.child("fetch_after_ms")
         first = targets[0] if targets else None
         if first is None or not graph.kind_of(first).broker:
             graph.add(

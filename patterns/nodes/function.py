@@ -17,7 +17,7 @@ from patterns.schema import Int, Num, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 
 class Function(Service):
@@ -54,11 +54,11 @@ class Function(Service):
     drawing = Drawing("λ", "#cfeee4", "#00664a", gettext_noop("function"), 50)
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
-        Service.check_graph(graph, node, path)
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
+        Service.check_graph(graph, node, at)
         if node["instances"] > node["max_instances"]:
             graph.add(
-                f"{path}.instances",
+                at.child("instances"),
                 f"{node['instances']} is above max_instances {node['max_instances']}",
             )
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from patterns import schema
 from patterns.balancing import ALGORITHMS, Pick
 from patterns.distributions import stable_hash
-from patterns.events import build_with, string_text, value_text
+from patterns.events import NATIVE_STORED, build_with, string_text, value_text
 from patterns.nodes.base import (
     FAILED,
     Drawing,
@@ -34,7 +34,7 @@ from patterns.schema import INSTANCE, Bool, Enum, Field, Record, Str, gettext_no
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 # How many `lb.pick` reasons a balancer's algorithm keeps for reuse (_pick).
 REASONS_KEPT: Final = 4096
@@ -84,14 +84,14 @@ class LoadBalancer(Node):
     drawing = Drawing("⚖", "#fbe7bf", "#8a5a00", gettext_noop("load balancer"), 70)
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
         targets = graph.targets(node["id"])
         if not targets:
-            graph.add(path, "load_balancer has no downstream target")
+            graph.add(at, "load_balancer has no downstream target")
         if node["zone_aware"] and node["zone"] is None:
-            graph.add(f"{path}.zone_aware", "needs the balancer's own zone (zone)")
+            graph.add(at.child("zone_aware"), "needs the balancer's own zone (zone)")
         for target in node["weights"]:
-            sub = f"{path}.weights[{show(target)}]"
+            sub = at.child("weights").item(show(target))
             match = INSTANCE.fullmatch(target) if isinstance(target, str) else None
             name = match.group(1) if match else target
             if name not in targets:
@@ -387,6 +387,11 @@ _CANDIDATE_TEXT: dict[str, str] = {}
 
 def _lb_pick_json(seq: int, r: tuple[Any, ...], t: str) -> str:
     names, loads, reason = _pick(r)
+    if NATIVE_STORED is not None:  # the same bytes, written in C (patterns/stored.c)
+        text: str = NATIVE_STORED.pick_text(
+            seq, t, r[2], r[3], r[4], r[5], names, loads, reason, value_text
+        )
+        return text
     heads = _CANDIDATE_TEXT
     parts = []
     for n, x in zip(names, loads, strict=True):

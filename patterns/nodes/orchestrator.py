@@ -58,7 +58,7 @@ from patterns.schema import Field, Int, Num, Str, gettext_noop
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 SAGA_OUTCOMES = ("completed", "compensated", "failed", "resumed", "lost")
 
@@ -207,19 +207,19 @@ class Orchestrator(Node):
     drawing = Drawing("♪", "#faf6c4", "#6b6400", gettext_noop("orchestrator"), 120)
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
         called = {e["to"] for _, e in graph.out[node["id"]]}
         if not node["steps"]:
-            graph.add(f"{path}.steps", "an orchestrator needs at least one step")
+            graph.add(at.child("steps"), "an orchestrator needs at least one step")
         for i, step in enumerate(node["steps"]):
-            sub = f"{path}.steps[{i}]"
+            sub = at.child("steps").item(i)
             if "parallel" in step:
                 for j, branch in enumerate(step["parallel"]):
-                    _check_step(graph, branch, f"{sub}.parallel[{j}]", called)
+                    _check_step(graph, branch, sub.child("parallel").item(j), called)
             else:
                 _check_step(graph, step, sub, called)
         if node["store"] is not None:
-            graph.check_store(node["store"], f"{path}.store")
+            graph.check_store(node["store"], at.child("store"))
 
     @staticmethod
     def instances_of(node: dict[str, Any]) -> int:
@@ -605,12 +605,12 @@ class Orchestrator(Node):
 register(Orchestrator)
 
 
-def _check_step(graph: Graph, step: dict[str, Any], path: str, called: set[str]) -> None:
+def _check_step(graph: Graph, step: dict[str, Any], at: Location, called: set[str]) -> None:
     for name in ("call", "compensate"):
         target = step.get(name)
         if target is None:
             continue
-        sub = f"{path}.{name}"
+        sub = at.child(name)
         if graph.missing(target):
             graph.add(sub, f'no node "{target}"')
         elif graph.known(target) and target not in called:

@@ -41,7 +41,7 @@ from patterns.schema import Duration, Enum, Field, Int, Num, Record, Str, gettex
 
 if TYPE_CHECKING:
     from patterns.engine import Simulation
-    from patterns.topology import Graph
+    from patterns.topology import Graph, Location
 
 # Instance states.
 UP: Final = "up"  # serving (possibly crashed: see Instance.crashed)
@@ -453,15 +453,15 @@ class Service(Node):
     feed: Callable[[Instance], None] | None = None
 
     @staticmethod
-    def check_graph(graph: Graph, node: dict[str, Any], path: str) -> None:
+    def check_graph(graph: Graph, node: dict[str, Any], at: Location) -> None:
         autoscale = node["autoscale"]
         if autoscale:
-            sub = f"{path}.autoscale"
+            sub = at.child("autoscale")
             if autoscale["min"] > autoscale["max"]:
                 graph.add(sub, f"min {autoscale['min']} is above max {autoscale['max']}")
             elif not autoscale["min"] <= node["instances"] <= autoscale["max"]:
                 graph.add(
-                    f"{path}.instances",
+                    at.child("instances"),
                     f"{node['instances']} is outside autoscale min..max "
                     f"({autoscale['min']}..{autoscale['max']})",
                 )

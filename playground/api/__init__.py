@@ -20,7 +20,8 @@ api = NinjaAPI(
         "Save topologies, run them, and read their events. "
         "Scripts send `Authorization: Bearer TOKEN` (make one on the account page "
         "or with `manage.py api_token USERNAME`); the browser uses its "
-        'session and the CSRF token. Every refusal is `{"errors": [{"path", "message"}]}`.'
+        'session and the CSRF token. Every refusal is `{"errors": [{"path", "message"}]}`, '
+        "and a problem on a topology's node, edge or fault has `at` too (docs/api.md#errors)."
     ),
     auth=CallerAuth(),
     parser=StrictJSONParser(),

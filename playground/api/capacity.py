@@ -200,7 +200,7 @@ def start_check(request: HttpRequest, payload: CheckIn) -> Status[dict[str, Any]
             speed="max",
         )
     except Refused as exc:
-        raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        raise ApiError(400, exc.problems) from None
     return Status(201, {"run": serialize.run(run), "comparison": None})
 
 
@@ -225,5 +225,5 @@ def get_check(request: HttpRequest, pk: int, key: str | None = None) -> dict[str
         try:
             comparison = capacity.compare(run.document, run.summary)
         except TopologyError as exc:
-            raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+            raise ApiError(400, exc.problems) from None
     return {"run": serialize.run(run), "comparison": comparison}

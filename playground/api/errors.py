@@ -2,8 +2,9 @@
 
 `path` names the field, query parameter or topology node the problem is about
 (a topology node as the engine names it: `nodes[2] "api"`), so a script or the
-editor can point at it. Never a 500 for bad input: the handlers below turn
-ninja's and Django's own refusals into this shape.
+editor can point at it; a problem on a node, edge or fault also has `at`, the
+parts of that location (refusals.error_of, docs/api.md#errors). Never a 500 for
+bad input: the handlers below turn ninja's and Django's own refusals into this shape.
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from playground.refusals import Refused, translated
+from patterns import Problem
+from playground.refusals import Refused, error_of, translated
 
 
 class ApiError(Exception):
     """A refusal with its HTTP status and every problem found."""
 
-    def __init__(self, status: int, errors: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, status: int, errors: Iterable[tuple[str, str] | Problem]) -> None:
         self.status = status
-        self.errors = [{"path": path, "message": message} for path, message in errors]
+        # An engine problem keeps the parts of its location (`at`, refusals.error_of).
+        self.errors: list[dict[str, Any]] = [
+            error_of(e) if isinstance(e, Problem) else {"path": e[0], "message": e[1]}
+            for e in errors
+        ]
         super().__init__(status, self.errors)
 
     @classmethod
@@ -69,7 +75,7 @@ def _message(error: dict[str, Any]) -> str:
 
 
 def _respond(
-    api: NinjaAPI, request: HttpRequest, status: int, errors: list[dict[str, str]]
+    api: NinjaAPI, request: HttpRequest, status: int, errors: list[dict[str, Any]]
 ) -> HttpResponse:
     # `message` in the request's language (Accept-Language, or the site's switch); `path` as is.
     return api.create_response(request, {"errors": translated(errors)}, status=status)

@@ -103,7 +103,7 @@ def fork_run(request: HttpRequest, pk: int, payload: ForkRunIn, key: str | None 
             speed=payload.speed,
         )
     except Refused as exc:
-        raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        raise ApiError(400, exc.problems) from None
     return Status(201, _run_out(run))
 
 
@@ -220,7 +220,7 @@ def start_ab(request: HttpRequest, payload: ABIn) -> Any:
         )
     except Refused as exc:
         status = 429 if exc.problems and exc.problems[0].path == "ab" else 400
-        raise ApiError(status, [(p.path, p.message) for p in exc.problems]) from None
+        raise ApiError(status, exc.problems) from None
     return Status(202, abtests.as_json(test))
 
 
@@ -294,5 +294,5 @@ def watch_ab(request: HttpRequest, pk: int) -> Any:
     try:
         test = abtests.watch(test, user=caller.user, session_key=session_key)
     except Refused as exc:
-        raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        raise ApiError(400, exc.problems) from None
     return abtests.as_json(test)

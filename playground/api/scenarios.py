@@ -66,7 +66,7 @@ def run_scenario(
             # refusal would otherwise fill the table): flush deletes it, and the
             # middleware sets no cookie for an empty session.
             request.session.flush()
-        raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        raise ApiError(400, exc.problems) from None
     return Status(201, serialize.run(run))
 
 
@@ -83,7 +83,7 @@ def fork_scenario(
     try:
         check(scenario.document)
     except Refused as exc:
-        raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        raise ApiError(400, exc.problems) from None
     topology = Topology.objects.create(
         owner=user,
         name=(payload.name if payload and payload.name else scenario.name)[:200],

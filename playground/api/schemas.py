@@ -124,6 +124,7 @@ class ScenarioOut(Schema):
 
 
 class Errors(Schema):
-    errors: list[dict[str, str]] = Field(
-        description='[{"path", "message"}]: every problem, each naming its field or node'
+    errors: list[dict[str, Any]] = Field(
+        description='[{"path", "message"}]: every problem, each naming its field or node; '
+        "one on a topology's node, edge or fault also has `at`, the parts of its path"
     )

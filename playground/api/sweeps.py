@@ -117,9 +117,9 @@ def start(request: HttpRequest, payload: SweepIn) -> Any:
             topology=topology,
         )
     except TopologyError as exc:
-        raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        raise ApiError(400, exc.problems) from None
     except param_sweeps.SweepRefused as refused:
-        raise ApiError(refused.status, [(p.path, p.message) for p in refused.problems]) from None
+        raise ApiError(refused.status, refused.problems) from None
     return Status(201, param_sweeps.result(sweep))
 
 
@@ -134,7 +134,7 @@ def fields(request: HttpRequest, topology: int, key: str | None = None) -> Any:
     try:
         return numeric_fields(doc)
     except TopologyError as exc:
-        raise ApiError(400, [(p.path, p.message) for p in exc.problems]) from None
+        raise ApiError(400, exc.problems) from None
 
 
 @router.get(

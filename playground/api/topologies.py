@@ -33,7 +33,7 @@ REFUSALS = {400: dict, 401: dict, 403: dict, 404: dict}
 
 
 def refused(exc: Refused) -> ApiError:
-    return ApiError(400, [(p.path, p.message) for p in exc.problems])
+    return ApiError(400, exc.problems)
 
 
 def _visible(request: HttpRequest, pk: int, key: str | None) -> Topology:

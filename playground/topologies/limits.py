@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from patterns import Problem
+from patterns import Location, Problem
 from patterns.nodes import KINDS
 from playground.accounts.access import AnyUser, account
 from playground.models import Limits, Run
@@ -60,7 +60,7 @@ def document_problems(
     for i, node in enumerate(nodes):
         if not isinstance(node, dict):
             continue
-        where = f'nodes[{i}] "{node.get("id", "")}"'
+        where = Location("nodes", i, name=str(node.get("id", "")))
         for field in INSTANCE_FIELDS:
             value = _number(node.get(field))
             if value is not None and value > limits.max_instances:

@@ -125,6 +125,9 @@ LABELS: dict[str, str | Promise] = {
     "edge.latency_ms": _("Network delay (ms)"),
     "edge.when": _("Carries"),
     "edge.op": _("Database call"),
+    # No input of their own in the panel: named beside their errors (topologies/views.py).
+    "edge.from": _("From node"),
+    "edge.to": _("To node"),
 }
 
 # Fields the browser draws as a widget of their own (static/js/fieldwidgets.js), each

@@ -229,31 +229,29 @@ def topology_runs(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-_PATH = re.compile(r'^(nodes|edges)\[(\d+)\](?:\s*"[^"]*")?(?:\.([A-Za-z_]+))?')
-
-
-def _locate(path: str) -> tuple[str | None, int | None, str | None]:
-    """('nodes', 2, 'instances') for 'nodes[2] "api".instances' or 'nodes[2].instances'."""
-    match = _PATH.match(path or "")
-    if not match:
-        return None, None, None
-    return match.group(1), int(match.group(2)), match.group(3)
-
-
 def _problems(document: Any) -> list[dict[str, Any]]:
+    """Every problem of the document, with the node or edge and the field it is on.
+
+    `where`/`index` are set for a problem on one node or edge (what the canvas outlines
+    and the panel shows), read from the engine's `Problem.at`, never parsed from its path
+    (docs/topology.md#problems-and-their-paths); `field` is that item's field and `sub`
+    the part of it ("mean_ms"), or empty.
+    """
     try:
         patterns.load(document)
     except patterns.TopologyError as error:
         out = []
         for problem in error.problems:
-            where, index, field = _locate(problem.path)
+            at = problem.at
+            item = at.where in ("nodes", "edges") and at.index is not None
             out.append(
                 {
                     "path": problem.path,
                     "message": translate(problem.message),
-                    "where": where,
-                    "index": index,
-                    "field": field,
+                    "where": at.where if item else None,
+                    "index": at.index if item else None,
+                    "field": (at.field or None) if item else None,
+                    "sub": at.sub if item else "",
                 }
             )
         return out
@@ -320,25 +318,29 @@ def editor_panel(request: HttpRequest) -> HttpResponse:
             else:
                 item[name] = value
 
+    owner_kind = "edge" if where == "edges" else kind_name
     problems = _problems(document)
     mine = [p for p in problems if p["where"] == where and p["index"] == index]
     # Each error with the part of a structured value it is about ("mean_ms" of a duration),
     # so the panel can name that input too.
     field_errors: dict[str, list[dict[str, str]]] = {}
     general: list[str] = []
-    known = {name for name, _k, _h in fields} | {"id", "label", "from", "to"}
+    # A field with no input of its own here (an edge's from/to, a node's label) says
+    # which it is in the panel's general list.
+    shown = {name for name, _k, _h in fields} | {"id"}
     for problem in mine:
-        if problem["field"] in known:
-            sub = problem["path"].split(f".{problem['field']}", 1)[-1].lstrip(".")
-            field_errors.setdefault(problem["field"], []).append(
-                {"text": problem["message"], "sub": sub}
+        field = problem["field"]
+        if field in shown:
+            field_errors.setdefault(field, []).append(
+                {"text": problem["message"], "sub": problem["sub"]}
             )
+        elif field:
+            general.append(f"{label_of(owner_kind, field)}: {problem['message']}")
         else:
             general.append(problem["message"])
     for name, error in parse_errors.items():
         field_errors.setdefault(name, []).insert(0, {"text": error, "sub": ""})
 
-    owner_kind = "edge" if where == "edges" else kind_name
     rows = [
         {
             "name": name,

@@ -415,10 +415,11 @@ function renderSettings() {
   }
 }
 
-const PATH = /^(nodes|edges)\[(\d+)\](?:\s*"[^"]*")?(?:\.([A-Za-z_]+))?/;
-function locate(path) {
-  const m = PATH.exec(path || "");
-  return m ? { where: m[1], index: Number(m[2]), field: m[3] || null } : { where: null, index: null, field: null };
+// The node or edge an API refusal is about, from its `at` (docs/api.md#errors): never parsed from `path`.
+function locate(error) {
+  const at = error.at || {};
+  const item = (at.where === "nodes" || at.where === "edges") && Number.isInteger(at.index);
+  return item ? { where: at.where, index: at.index, field: at.field || null } : { where: null, index: null, field: null };
 }
 
 function showProblems(list, fromSave) {
@@ -474,7 +475,7 @@ async function save() {
     return saved;
   } catch (error) {
     if (error instanceof ApiError && error.errors.length) {
-      problems = error.errors.map((e) => ({ ...e, ...locate(e.path) }));
+      problems = error.errors.map((e) => ({ ...e, ...locate(e) }));
       showProblems(problems, true);
       render();
       if (selection) loadPanel();

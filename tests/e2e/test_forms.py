@@ -1,6 +1,7 @@
 """The editor's side panel in people's words: a distribution and autoscaling set through their
 widgets by keyboard, saved and reloaded as the exact JSON of docs/topology.md; a document opened
-and saved unedited comes back the same; a bad value is named; algorithms are words; a run's
+and saved unedited comes back the same; a bad value is named, on a node or an edge; algorithms
+are words; a run's
 read-only link opens for another visitor and for no one without it."""
 
 from __future__ import annotations
@@ -222,6 +223,28 @@ def test_a_bad_value_is_named_by_its_field_and_part(app, page):
     assert "Work per request — Mean (ms): enter a number" in error.inner_text()
     doc = page.evaluate("() => window.playgroundEditor.doc")
     assert doc["nodes"][2]["service_time"]["dist"] == "exponential"
+    assert not page.js_errors
+
+
+def test_an_edge_field_error_is_under_its_field_and_a_refused_save_outlines_the_edge(app, page):
+    """An edge's path names its ends (`edges[1] (lb -> api).latency_ms`); the panel and the
+    save's refusal read the location's parts (docs/api.md#errors), so neither loses the field."""
+    app.user("fern")
+    _token, topology = _topology(app, "fern", DOC)
+    login(page, app, "fern")
+    page.goto(f"{app.url}/topologies/{topology['id']}/")
+    _select(page, "edges", 1)
+    _type(page, "#f-latency_ms", "-5")
+    error = page.locator('.field.has-error[data-field="latency_ms"] .errorlist')
+    assert "Network delay (ms)" in error.inner_text() and "-5" in error.inner_text()
+    assert page.locator("form.panel-form .errorlist.general").count() == 0
+    page.click("#btn-save")
+    page.wait_for_function(
+        "() => document.querySelector('#save-state').classList.contains('field-error')"
+    )
+    goto = page.get_attribute("#problems li[data-goto]", "data-goto")
+    assert json.loads(goto) == {"where": "edges", "index": 1}
+    assert page.locator(".editor-edge.invalid").count() == 1
     assert not page.js_errors
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from patterns import BUILD, BUILD_NOTE, build
+from patterns import BUILD, BUILD_NOTE, build, distributions, events
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "patterns" / "scenarios" / "sticky-sessions-and-a-crash.json"
@@ -77,6 +77,8 @@ def test_the_compiled_build_is_in_use_after_make_setup() -> None:
     assert done.returncode == 0, done.stderr
     first, *modules = done.stdout.splitlines()
     assert first == "compiled"
+    # The C helpers built beside the compiled modules (patterns/splitmix.c, stored.c).
+    assert distributions.NATIVE_DRAW is not None and events.NATIVE_STORED is not None
     files = dict(line.split(" ", 1) for line in modules)
     pure = {"patterns.build", "patterns.scenarios"}  # build.NOT_COMPILED
     assert "patterns.nodes.service" in files and "patterns.engine" in files

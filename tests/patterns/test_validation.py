@@ -10,7 +10,15 @@ import pytest
 
 from patterns import Simulation, schema
 from patterns.nodes import KINDS
-from patterns.topology import Problem, TopologyError, check_fault, load, load_fault
+from patterns.topology import (
+    Location,
+    Problem,
+    TopologyError,
+    check,
+    check_fault,
+    load,
+    load_fault,
+)
 
 
 def base() -> dict[str, Any]:
@@ -154,6 +162,103 @@ def test_it_formats_a_problem_with_its_path() -> None:
     """str(Problem) reads `path: message`."""
     problem = Problem('nodes[3] "lb"', "load_balancer has no downstream target")
     assert str(problem) == 'nodes[3] "lb": load_balancer has no downstream target'
+
+
+def located(doc: Any) -> dict[str, Location]:
+    """Each problem's path, with the location it was written from."""
+    return {p.path: p.at for p in check(doc)}
+
+
+def test_it_locates_a_node_field_in_parts() -> None:
+    """A node's field: the list, the index, the node's id and the field, as parts."""
+    doc = base()
+    node(doc, "api")["instances"] = 0
+    node(doc, "api")["service_time"] = {"dist": "exponential"}
+    found = located(doc)
+    assert found['nodes[2] "api".instances'] == Location("nodes", 2, name="api", field="instances")
+    duration = found['nodes[2] "api".service_time.mean_ms']
+    assert (duration.field, duration.sub) == ("service_time", "mean_ms")
+
+
+def test_it_locates_the_parts_of_lists_and_mappings_in_a_field() -> None:
+    """A zone, a weight, a step's call: the field, and the part inside it as `sub`."""
+    doc = base()
+    node(doc, "api")["zones"] = ["a", "a"]
+    node(doc, "lb")["weights"] = {"api#7": 1}
+    found = located(doc)
+    assert found['nodes[2] "api".zones[1]'].sub == "[1]"
+    weight = found['nodes[1] "lb".weights["api#7"]']
+    assert (weight.field, weight.sub) == ("weights", '["api#7"]')
+    doc = base()
+    doc["nodes"].append({"id": "orch", "kind": "orchestrator",
+                         "steps": [{"parallel": [{"call": "ghost"}]}]})  # fmt: skip
+    step = located(doc)['nodes[4] "orch".steps[0].parallel[0].call']
+    assert (step.name, step.field, step.sub) == ("orch", "steps", "[0].parallel[0].call")
+
+
+def test_it_locates_an_edge_field_by_its_ends() -> None:
+    """An edge's field: its index, its ends once both are ids, and the field."""
+    doc = base()
+    doc["edges"][1]["latency_ms"] = -1
+    doc["edges"][2]["to"] = "Not An Id"
+    found = located(doc)
+    at = found["edges[1] (lb -> api).latency_ms"]
+    assert at == Location("edges", 1, ends=("lb", "api"), field="latency_ms")
+    assert found["edges[2].to"] == Location("edges", 2, field="to")
+
+
+def test_it_locates_graph_rules_on_their_node_or_edge() -> None:
+    """A graph rule's problem is on the node or the edge as a whole: no field."""
+    doc = base()
+    doc["edges"].append({"from": "lb", "to": "nowhere"})
+    doc["edges"].append({"from": "db", "to": "api"})
+    node(doc, "api")["autoscale"] = {"min": 5, "max": 2}
+    found = located(doc)
+    assert found["edges[3] (lb -> nowhere)"] == Location("edges", 3, ends=("lb", "nowhere"))
+    cycle = found["edges[4] (db -> api)"]
+    assert (cycle.where, cycle.index, cycle.field) == ("edges", 4, "")
+    assert found['nodes[2] "api".autoscale'].field == "autoscale"
+
+
+def test_it_locates_top_level_problems_on_no_item() -> None:
+    """The document, a top-level field, an unknown top-level key: `where` is empty."""
+    assert located(3) == {"": Location()}
+    doc = base()
+    doc["seed"] = "x"
+    doc["colour"] = "red"
+    doc["faults"] = "none"
+    found = located(doc)
+    assert found["seed"] == Location(field="seed")
+    assert found["colour"] == Location(field="colour")
+    assert found["faults"] == Location(field="faults")
+    assert all(at.where == "" and at.index is None for at in found.values())
+
+
+def test_it_locates_faults_scheduled_and_live() -> None:
+    """A scheduled fault is `faults[i]`; a live one is `fault`."""
+    doc = base()
+    doc["faults"][0]["node"] = "ghost"
+    assert located(doc)["faults[0].node"] == Location("faults", 0, field="node")
+    [live] = check_fault(load(base()), {"kind": "crash", "node": "ghost"})
+    assert live.at == Location("fault", field="node")
+
+
+def test_it_writes_a_path_only_from_a_location() -> None:
+    """The path is the location written out: a plain string is a location outside a topology."""
+    at = Location("nodes", 3, name="api", field="service_time", sub="mean_ms")
+    assert Problem(at, "m").path == 'nodes[3] "api".service_time.mean_ms'
+    assert Problem(at, "m").to_dict() == {"path": str(at), "message": "m"}
+    assert Problem("scale.node", "m").at == Location(field="scale.node")
+    assert Problem("scale.node", "m") == Problem(Location(field="scale.node"), "m")
+    assert str(Problem("", "no location")) == "no location"
+    edge = Location("edges", 2, ends=("a", "b"))
+    assert str(edge.child("latency_ms")) == "edges[2] (a -> b).latency_ms"
+    assert str(Location("nodes", 1).child("zones").item(0)) == "nodes[1].zones[0]"
+    with pytest.raises(ValueError):
+        Location("nodes", 1).item(0)
+    assert Location("edges", 2, ends=("a", "b"), field="when").to_dict() == {
+        "where": "edges", "index": 2, "ends": ["a", "b"], "field": "when",
+    }  # fmt: skip
 
 
 def test_it_lists_every_problem_at_once() -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from patterns import Location
 from playground.models import Topology
 from tests.conftest import SMALL_DOCUMENT
 
@@ -17,7 +18,12 @@ pytestmark = pytest.mark.django_db
 def _refusal(response) -> list[dict[str, str]]:
     assert response.status_code == 400, (response.status_code, response.content[:500])
     errors = response.json()["errors"]
-    assert errors and all(set(e) == {"path", "message"} and e["message"] for e in errors)
+    assert errors and all(set(e) - {"at"} == {"path", "message"} and e["message"] for e in errors)
+    # `at`, on a node, edge or fault, is the parts its path is written from (docs/api.md#errors).
+    for e in errors:
+        if "at" in e:
+            parts = {**e["at"], **({"ends": tuple(e["at"]["ends"])} if "ends" in e["at"] else {})}
+            assert str(Location(**parts)) == e["path"], e
     return errors
 
 

@@ -45,11 +45,29 @@ def test_it_refuses_an_invalid_document_listing_every_problem_and_saves_nothing(
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert len(errors) >= 2
-    assert all(set(e) == {"path", "message"} for e in errors)
+    # A problem on a node or an edge also has `at`, its location's parts (docs/api.md#errors).
+    assert all(set(e) == {"path", "message", "at"} for e in errors)
     paths = " ".join(e["path"] for e in errors)
     assert '"api"' in paths or "nodes[2]" in paths
     assert "edges[2]" in paths
     assert Topology.objects.count() == 0
+
+
+def test_it_gives_each_refused_item_its_location_beside_its_path(owner_api, document):
+    """`at` has the parts of the path: list, index, id or ends, field; a top-level one has none."""
+    document["seed"] = "x"
+    document["nodes"][2]["service_time"] = {"dist": "exponential"}
+    document["edges"][1]["latency_ms"] = -5
+    response = owner_api.post("/api/topologies", {"name": "Bad", "document": document})
+    assert response.status_code == 400
+    errors = {e["path"]: e for e in response.json()["errors"]}
+    assert set(errors["seed"]) == {"path", "message"}
+    assert errors['nodes[2] "api".service_time.mean_ms']["at"] == {
+        "where": "nodes", "index": 2, "name": "api", "field": "service_time", "sub": "mean_ms",
+    }  # fmt: skip
+    assert errors["edges[1] (lb -> api).latency_ms"]["at"] == {
+        "where": "edges", "index": 1, "ends": ["lb", "api"], "field": "latency_ms",
+    }  # fmt: skip
 
 
 def test_it_requires_an_account_to_save(anon_api, document):

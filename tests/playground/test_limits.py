@@ -30,7 +30,11 @@ def test_it_refuses_too_many_instances_naming_the_node(owner_api, limits, docume
     """Instances per node: `nodes[2] "api": instances 80 is over the limit of 50`."""
     document["nodes"][2]["instances"] = 80
     error = _only_error(owner_api.post("/api/topologies", {"document": document}))
-    assert error == {"path": 'nodes[2] "api"', "message": "instances 80 is over the limit of 50"}
+    assert error == {
+        "path": 'nodes[2] "api"',
+        "message": "instances 80 is over the limit of 50",
+        "at": {"where": "nodes", "index": 2, "name": "api"},
+    }
     assert Topology.objects.count() == 0
 
 
@@ -44,6 +48,7 @@ def test_it_refuses_an_autoscale_maximum_over_the_instance_limit(owner_api, limi
     assert {
         "path": 'nodes[2] "api"',
         "message": "autoscale.max 10 is over the limit of 4",
+        "at": {"where": "nodes", "index": 2, "name": "api"},
     } in response.json()["errors"]
 
 
@@ -51,7 +56,11 @@ def test_it_refuses_a_client_rate_over_the_limit(owner_api, limits, document):
     """Client rate: named on the client node."""
     document["nodes"][0]["rate"] = 6000
     error = _only_error(owner_api.post("/api/topologies", {"document": document}))
-    assert error == {"path": 'nodes[0] "users"', "message": "rate 6000 is over the limit of 5000"}
+    assert error == {
+        "path": 'nodes[0] "users"',
+        "message": "rate 6000 is over the limit of 5000",
+        "at": {"where": "nodes", "index": 0, "name": "users"},
+    }
 
 
 def test_it_refuses_a_simulated_duration_over_the_limit(owner_api, limits, document):
@@ -133,6 +142,7 @@ def test_it_holds_visitors_to_the_tighter_rate_and_duration(anon_api, owner_api,
         {
             "path": 'nodes[0] "users"',
             "message": "rate 800 is over the limit of 500 for visitors who are not logged in",
+            "at": {"where": "nodes", "index": 0, "name": "users"},
         },
     ]
     assert Run.objects.count() == 0

@@ -245,6 +245,59 @@ def test_it_puts_a_bad_value_on_its_field(client: Client, document) -> None:
     assert any(p["field"] == "instances" and p["index"] == 2 for p in result["problems"])
 
 
+def panel_result(page: str) -> dict[str, Any]:
+    return json.loads(page.split('id="panel-result" type="application/json">')[1].split("<")[0])
+
+
+def errors_of(page: str, field: str) -> str:
+    """The text of a field's error list in the panel ("" when it has none)."""
+    match = re.search(rf'<ul class="errorlist" id="err-{field}">(.*?)</ul>', page, re.S)
+    return match.group(1) if match else ""
+
+
+def test_it_puts_an_edge_field_error_under_its_field(client: Client, document) -> None:
+    """An edge's refused latency is listed under that input, not among the panel's general errors.
+
+    Its path, `edges[1] (lb -> api).latency_ms`, names the edge by its ends; the panel
+    reads the location's parts (Problem.at), so the ends do not hide the field.
+    """
+    response = post_panel(
+        client, document, where="edges", index="1", apply="1", **{"f:latency_ms": "-5"}
+    )
+    page = html(response)
+    assert response.status_code == 200
+    assert "must be a number &gt;= 0" in errors_of(page, "latency_ms")
+    assert 'class="errorlist general"' not in page
+    [problem] = panel_result(page)["problems"]
+    assert problem["path"] == "edges[1] (lb -> api).latency_ms"
+    assert (problem["where"], problem["index"], problem["field"]) == ("edges", 1, "latency_ms")
+
+
+def test_it_names_the_part_of_a_duration_an_error_is_about(client: Client, document) -> None:
+    """`service_time.mean_ms` is shown under Work per request, marked as its mean_ms."""
+    document["nodes"][2]["service_time"] = {"dist": "exponential"}
+    page = html(post_panel(client, document, where="nodes", index="2", apply="0"))
+    assert 'data-sub="mean_ms"' in errors_of(page, "service_time")
+    [problem] = panel_result(page)["problems"]
+    assert (problem["field"], problem["sub"]) == ("service_time", "mean_ms")
+
+
+def test_it_names_an_edge_end_it_has_no_input_for(client: Client, document) -> None:
+    """An edge's bad end has no input in the panel: the general list says which end it is."""
+    document["edges"][1]["to"] = "Not An Id"
+    page = html(post_panel(client, document, where="edges", index="1", apply="0"))
+    assert 'class="errorlist general"' in page and "To node: must be a node id" in page
+
+
+def test_it_leaves_a_document_problem_off_every_item(client: Client, document) -> None:
+    """A top-level problem is listed for the document, on no node or edge."""
+    document["seed"] = "x"
+    page = html(post_panel(client, document, where="nodes", index="0", apply="0"))
+    [problem] = panel_result(page)["problems"]
+    assert problem["path"] == "seed" and problem["where"] is None and problem["index"] is None
+    assert "errorlist" not in page
+
+
 def test_it_refuses_a_malformed_panel_request(client: Client, document) -> None:
     """Not JSON, an unknown list or an index out of range: a 400, and GET is not allowed."""
     assert (

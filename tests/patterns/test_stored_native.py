@@ -1,0 +1,75 @@
+"""The stored form written in C (patterns/stored.c) is the bytes Python writes.
+
+Only the compiled build loads it (test_builds checks that `make setup` builds it); the
+stream tests in test_events_json.py run through it there, whole scenarios included.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import struct
+
+import pytest
+
+from patterns import events
+from patterns.events import to_dicts, to_json
+
+native = events.NATIVE_STORED
+pytestmark = pytest.mark.skipif(
+    native is None, reason="pure Python runs here: no native writer (test_builds checks it)"
+)
+
+
+def floats() -> list[float]:
+    """The edges of repr's layout and of the double format, then random bit patterns,
+    random times and latencies as the engine makes them, and rounded decimals."""
+    edges = [0.0, 1.0, 0.1, 0.5, 1e16, 1e17, 9999999999999998.0, 1e22, 1e23, 1e-4, 1e-5]
+    edges += [0.0001, 0.00011, 9.999999999999999e-05, 5e-324, 2.2250738585072014e-308]
+    edges += [1.7976931348623157e308, 2.0**53, 2.0**53 + 2, 2.0**63, 123456789012345680.0]
+    rng = random.Random(18)
+    out = [*edges, *(-x for x in edges)]
+    for _ in range(60_000):
+        out.append(struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0])
+        out.append(rng.random() * 10 ** rng.randint(-8, 20))
+        out.append(round(rng.expovariate(0.01), rng.randint(0, 12)))
+        out.append(float(rng.randint(0, 10 ** rng.randint(1, 18))))
+        out.append(rng.randint(0, 10**6) / 1000)
+    return [x for x in out if x == x and abs(x) != float("inf")]
+
+
+def test_a_float_is_written_as_repr_writes_it() -> None:
+    """300 000 floats: Ryu's shortest digits in repr's layout, the same text every time."""
+    sample = floats()
+    assert len(sample) > 290_000
+    wrong = [(repr(x), native.float_text(x)) for x in sample if native.float_text(x) != repr(x)]
+    assert wrong == []
+    assert [native.float_text(x) for x in (float("nan"), float("inf"), -float("inf"))] == [
+        "NaN",
+        "Infinity",
+        "-Infinity",
+    ]
+
+
+def test_values_the_c_writer_leaves_to_python_come_out_the_same() -> None:
+    """Strings that need escapes or are not ASCII, ints past 64 bits, bools, None, lists and
+    dicts, an int time, NaN and infinities: each event as json.dumps writes its dict."""
+    odd = [
+        ("node.fail", 0.0, 1, "", "n#0", "tab\there, a \\ and a \x7f"),
+        ("node.fail", 1.5, 2**70, "\u00e9\u00e8", "n#0", "\x00\x1f\ud83d"),
+        ("node.fail", 1.5, -(2**63), "a", "n#0", "quote \" inside"),
+        ("node.fail", 1.5, -(2**63) - 1, "a", "n#0", ""),
+        ("msg.send", 7, False, None, True, [1, "x", {"k": 2.5}]),
+        ("msg.send", 7, 0, {"b": [None]}, "z", -0.0),
+        ("msg.send", 1e300, 9, "a", "b", -float("inf")),
+        ("metrics", 1000.0, {"api": {"in_flight": 1, "utilization": 0.25}}),
+        ("request.done", 2.0, 3, "users", float("nan"), "ok"),
+    ]
+    assert to_json(11, odd) == [json.dumps(e, separators=(",", ":")) for e in to_dicts(11, odd)]
+
+
+def test_a_malformed_record_raises_instead_of_writing() -> None:
+    with pytest.raises(IndexError):
+        to_json(0, [("node.fail", 1.0, 1)])
+    with pytest.raises(TypeError):
+        to_json(0, [["node.fail", 1.0, 1, "a", "a#0", "x"]])  # type: ignore[list-item]
