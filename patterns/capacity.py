@@ -79,21 +79,165 @@ _RANK = {EXACT: 0, BOUND: 1, APPROXIMATE: 2, NONE: 3}
 POISSON, REGULAR, BALANCED, HASHED, OTHER = "poisson", "regular", "balanced", "hashed", "other"
 
 
+def gettext_noop(text: str) -> str:
+    """Marks an English sentence for the web app's gettext catalog and returns it unchanged.
+
+    The engine knows nothing of Django (docs/architecture.md); `make messages` collects the
+    calls by this name, as it does Django's own marker, and playground/engine_text.py
+    translates the sentences by their key (docs/i18n.md).
+    """
+    return text
+
+
+# Why a node's fit is what it is: each reason by a stable key, its English sentence with
+# %(name)s for the values put in. The CLI and the API's English say the sentence; the web
+# app says it in the page's language from the key and its values (playground/engine_text.py).
+REASONS: dict[str, str] = {
+    "client.evenly_spaced": gettext_noop(
+        "arrivals are evenly spaced, not Poisson: the queues downstream wait less than the "
+        "theory says (an upper bound)"
+    ),
+    "client.polls": gettext_noop(
+        "fetches its result by polling: the end-to-end latency rounds up to the next fetch, "
+        "which the estimate leaves out"
+    ),
+    "saga.step_timeout": gettext_noop(
+        'step "%(call)s" has a timeout: the saga time is at most the estimate, and timed-out '
+        "calls are not modelled"
+    ),
+    "saga.step_retries": gettext_noop(
+        'step "%(call)s" retries: the estimate counts one attempt per call (no failures, no '
+        "backoff)"
+    ),
+    "saga.parallel": gettext_noop(
+        "a parallel step is a fork-join: its mean is bounded above by taking the branches as "
+        "independent"
+    ),
+    "scatter.fork_join": gettext_noop(
+        "scatter-gather is a fork-join: the mean of the slowest reply is bounded above by "
+        "taking the workers as independent (Nelson & Tantawi 1988)"
+    ),
+    "scatter.not_exponential": gettext_noop(
+        "a worker's response time is not exponential (not a one-worker exponential pool): "
+        "each branch is taken as exponential of its mean, so the bound is only approximate"
+    ),
+    "gather.deadline": gettext_noop(
+        "a deadline cuts the gather: latency is at most the deadline, and partial answers are "
+        "not counted"
+    ),
+    "balancer.session_key": gettext_noop(
+        "%(algorithm)s routes by session key: the split over targets is taken as even, which "
+        "a finite set of sessions only approaches"
+    ),
+    "queue.consumers": gettext_noop(
+        "messages go to whichever consumer is free first: the split is taken in proportion to "
+        "each consumer's workers"
+    ),
+    "node.faults": gettext_noop(
+        "faults are scheduled on it: the theory assumes every instance is up all the time"
+    ),
+    "node.no_traffic": gettext_noop(
+        "the estimate sends it no traffic: it is reached only by compensations or retries "
+        "after failures, which it does not model"
+    ),
+    "pool.service_time_one": gettext_noop(
+        "%(dist)s service time: the mean wait is exact (Pollaczek–Khinchine, M/G/1); "
+        "percentiles use the exponential tail, an approximation"
+    ),
+    "pool.service_time_many": gettext_noop(
+        "%(dist)s service time on %(servers)s workers: M/G/c by the Allen–Cunneen approximation"
+    ),
+    "pool.holds_calls": gettext_noop(
+        "its workers wait for synchronous calls: the holding time (service plus calls) is not "
+        "exponential"
+    ),
+    "pool.regular": gettext_noop(
+        "round robin (or evenly spaced arrivals) makes its arrivals more regular than Poisson: "
+        "the wait is at most the estimate"
+    ),
+    "pool.least_connections": gettext_noop(
+        "least connections feeds it: modelled as one pooled queue over all its workers, which "
+        "joining the shortest queue approaches (the true wait is a little longer)"
+    ),
+    "pool.least_loaded": gettext_noop(
+        "a least-loaded balancer feeds it: the wait lies between the estimate (separate "
+        "queues, an upper bound) and one pooled queue"
+    ),
+    "pool.hashed": gettext_noop("traffic is routed by session key: instances get uneven shares"),
+    "pool.other_arrivals": gettext_noop(
+        "its arrivals are not Poisson (copies, batches, or the departures of a node that is "
+        "not M/M/c)"
+    ),
+    "pool.queue_limit": gettext_noop(
+        "a queue limit rejects work when full: the theory assumes an unbounded queue "
+        "(latency is then an upper bound)"
+    ),
+    "pool.autoscale": gettext_noop(
+        "autoscaling changes its instances: the estimate sizes the pool for steady load and "
+        "ignores start-up time"
+    ),
+    "pool.function": gettext_noop(
+        "serverless: cold starts and idle stops are left out; it is modelled as one queue "
+        "over max_instances"
+    ),
+    "pool.failures": gettext_noop(
+        "failures take the error edges, whose time is counted in proportion"
+    ),
+}
+# What every estimate assumes, by key (the estimate's `assumptions`, translated the same way).
+ASSUMPTIONS: dict[str, str] = {
+    "steady": gettext_noop(
+        "Steady state at the peak rate: arrivals Poisson unless a node's fit says otherwise; "
+        "every instance up; no faults, retries or timeouts firing; a client's request cap "
+        "(a burst) taken as a steady rate."
+    ),
+    "queues": gettext_noop(
+        "Each service or filter instance is its own FIFO queue with its concurrency in "
+        "workers (M/G/c); topic and queue consumers share their group's one queue."
+    ),
+    "held": gettext_noop(
+        "A worker is held while it waits for its synchronous calls, so a caller's holding "
+        "time is its service time plus its calls' round trips."
+    ),
+    "fork_join": gettext_noop(
+        "Scatter-gather is a fork-join taken as independent branches: an upper bound on "
+        "its mean when the workers' response times are exponential. Asynchronous branches "
+        "end to end are the longest by their means: a lower bound."
+    ),
+    "p99": gettext_noop(
+        "End-to-end p99 is not given: per-hop p99s do not add up; see each node's p99."
+    ),
+}
+
+
+def reason_text(key: str, args: dict[str, Any]) -> str:
+    """A reason's English sentence with its values."""
+    return REASONS[key] % args
+
+
 @dataclass
 class Fit:
-    """Whether the formulas hold for one node: `status` and the reasons in words."""
+    """Whether the formulas hold for one node: `status` and the reasons, in English words
+    (`reasons`) and by key with their values (`keyed`, for a translation)."""
 
     status: str = EXACT
     reasons: list[str] = field(default_factory=list)
+    keyed: list[dict[str, Any]] = field(default_factory=list)
 
-    def worsen(self, status: str, reason: str) -> None:
+    def worsen(self, status: str, key: str, **args: str | int) -> None:
         if _RANK[status] > _RANK[self.status]:
             self.status = status
+        reason = reason_text(key, args)
         if reason not in self.reasons:
             self.reasons.append(reason)
+            self.keyed.append({"key": key, "args": args})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reasons": list(self.reasons)}
+        return {
+            "status": self.status,
+            "reasons": list(self.reasons),
+            "reason_keys": [{"key": k["key"], "args": dict(k["args"])} for k in self.keyed],
+        }
 
 
 def parse_load(text: str) -> float:
@@ -513,80 +657,34 @@ def _fits(net: Network) -> dict[str, Fit]:
             _pool_fit(net, node_id, spec, arriving, fit)
         elif kind == "client":
             if spec["arrival"] == "constant":
-                fit.worsen(
-                    BOUND,
-                    "arrivals are evenly spaced, not Poisson: the queues "
-                    "downstream wait less than the theory says (an upper bound)",
-                )
+                fit.worsen(BOUND, "client.evenly_spaced")
             if spec["fetch_after_ms"] is not None:
-                fit.worsen(
-                    APPROXIMATE,
-                    "fetches its result by polling: the end-to-end latency "
-                    "rounds up to the next fetch, which the estimate leaves out",
-                )
+                fit.worsen(APPROXIMATE, "client.polls")
         elif kind == "orchestrator":
             for step in _flat_steps(spec):
                 if step["timeout_ms"] is not None:
-                    fit.worsen(
-                        BOUND,
-                        f'step "{step["call"]}" has a timeout: the saga time is at '
-                        "most the estimate, and timed-out calls are not modelled",
-                    )
+                    fit.worsen(BOUND, "saga.step_timeout", call=step["call"])
                 if step["retries"]:
-                    fit.worsen(
-                        APPROXIMATE,
-                        f'step "{step["call"]}" retries: the estimate counts '
-                        "one attempt per call (no failures, no backoff)",
-                    )
+                    fit.worsen(APPROXIMATE, "saga.step_retries", call=step["call"])
             if any("parallel" in s for s in spec["steps"]):
-                fit.worsen(
-                    BOUND,
-                    "a parallel step is a fork-join: its mean is bounded above by "
-                    "taking the branches as independent",
-                )
+                fit.worsen(BOUND, "saga.parallel")
         elif kind == "dispatcher":
-            fit.worsen(
-                BOUND,
-                "scatter-gather is a fork-join: the mean of the slowest reply is "
-                "bounded above by taking the workers as independent "
-                "(Nelson & Tantawi 1988)",
-            )
+            fit.worsen(BOUND, "scatter.fork_join")
             if not all(_exponential_response(net, e.to) for e in net.ok(node_id)):
-                fit.worsen(
-                    APPROXIMATE,
-                    "a worker's response time is not exponential (not a one-worker "
-                    "exponential pool): each branch is taken as exponential of its mean, "
-                    "so the bound is only approximate",
-                )
+                fit.worsen(APPROXIMATE, "scatter.not_exponential")
         elif kind == "aggregator":
             if spec["timeout_ms"] is not None:
-                fit.worsen(
-                    BOUND,
-                    "a deadline cuts the gather: latency is at most the deadline, "
-                    "and partial answers are not counted",
-                )
+                fit.worsen(BOUND, "gather.deadline")
         elif kind == "load_balancer" and spec["algorithm"] in (
             "sticky",
             "ip_hash",
             "consistent_hash",
         ):
-            fit.worsen(
-                APPROXIMATE,
-                f"{spec['algorithm']} routes by session key: the split over "
-                "targets is taken as even, which a finite set of sessions "
-                "only approaches",
-            )
+            fit.worsen(APPROXIMATE, "balancer.session_key", algorithm=spec["algorithm"])
         elif kind == "queue" and len(net.ok(node_id)) > 1:
-            fit.worsen(
-                APPROXIMATE,
-                "messages go to whichever consumer is free first: the split "
-                "is taken in proportion to each consumer's workers",
-            )
+            fit.worsen(APPROXIMATE, "queue.consumers")
         if node_id in net.faulted:
-            fit.worsen(
-                APPROXIMATE,
-                "faults are scheduled on it: the theory assumes every instance is up all the time",
-            )
+            fit.worsen(APPROXIMATE, "node.faults")
         fits[node_id] = fit
     return fits
 
@@ -609,72 +707,29 @@ def _pool_fit(net: Network, node_id: str, spec: dict[str, Any], arriving: str, f
     servers = net.workers(node_id) if shared else int(spec["concurrency"])
     if dist != "exponential":
         if servers == 1:
-            fit.worsen(
-                EXACT,
-                f"{dist} service time: the mean wait is exact (Pollaczek–Khinchine, "
-                "M/G/1); percentiles use the exponential tail, an approximation",
-            )
+            fit.worsen(EXACT, "pool.service_time_one", dist=dist)
         else:
-            fit.worsen(
-                APPROXIMATE,
-                f"{dist} service time on {servers} workers: M/G/c by the "
-                "Allen–Cunneen approximation",
-            )
+            fit.worsen(APPROXIMATE, "pool.service_time_many", dist=dist, servers=servers)
     if any(e.sync and e.when == "ok" for e in net.out[node_id]):
-        fit.worsen(
-            APPROXIMATE,
-            "its workers wait for synchronous calls: the holding time "
-            "(service plus calls) is not exponential",
-        )
+        fit.worsen(APPROXIMATE, "pool.holds_calls")
     if arriving == REGULAR:
-        fit.worsen(
-            BOUND,
-            "round robin (or evenly spaced arrivals) makes its arrivals more "
-            "regular than Poisson: the wait is at most the estimate",
-        )
+        fit.worsen(BOUND, "pool.regular")
     elif arriving == BALANCED and shared:
-        fit.worsen(
-            APPROXIMATE,
-            "least connections feeds it: modelled as one pooled queue "
-            "over all its workers, which joining the shortest queue "
-            "approaches (the true wait is a little longer)",
-        )
+        fit.worsen(APPROXIMATE, "pool.least_connections")
     elif arriving == BALANCED:
-        fit.worsen(
-            APPROXIMATE,
-            "a least-loaded balancer feeds it: the wait lies between the "
-            "estimate (separate queues, an upper bound) and one pooled queue",
-        )
+        fit.worsen(APPROXIMATE, "pool.least_loaded")
     elif arriving == HASHED:
-        fit.worsen(APPROXIMATE, "traffic is routed by session key: instances get uneven shares")
+        fit.worsen(APPROXIMATE, "pool.hashed")
     elif arriving == OTHER:
-        fit.worsen(
-            APPROXIMATE,
-            "its arrivals are not Poisson (copies, batches, or the "
-            "departures of a node that is not M/M/c)",
-        )
+        fit.worsen(APPROXIMATE, "pool.other_arrivals")
     if spec.get("queue_limit") is not None:
-        fit.worsen(
-            APPROXIMATE,
-            "a queue limit rejects work when full: the theory assumes an "
-            "unbounded queue (latency is then an upper bound)",
-        )
+        fit.worsen(APPROXIMATE, "pool.queue_limit")
     if spec.get("autoscale"):
-        fit.worsen(
-            APPROXIMATE,
-            "autoscaling changes its instances: the estimate sizes the pool "
-            "for steady load and ignores start-up time",
-        )
+        fit.worsen(APPROXIMATE, "pool.autoscale")
     if kind == "function":
-        fit.worsen(
-            APPROXIMATE,
-            "serverless: cold starts and idle stops are left out; it is "
-            "modelled as one queue over max_instances",
-        )
+        fit.worsen(APPROXIMATE, "pool.function")
     if float(spec.get("failure_rate", 0) or 0) and net.errors(node_id):
-        fit.worsen(
-            APPROXIMATE, "failures take the error edges, whose time is counted in proportion"
-        )
+        fit.worsen(APPROXIMATE, "pool.failures")
 
 
 def _arrivals(net: Network) -> dict[str, str]:
@@ -790,12 +845,7 @@ def estimate(
     fits = _fits(net)
     for node_id, lam in rates.items():
         if not lam and net.into[node_id] and net.nodes[node_id]["kind"] in POOLS:
-            fits[node_id].worsen(
-                NONE,
-                "the estimate sends it no traffic: it is reached only "
-                "by compensations or retries after failures, which it "
-                "does not model",
-            )
+            fits[node_id].worsen(NONE, "node.no_traffic")
     now = _Model(net, rates, {})
     sized = _size(net, rates, target_utilisation, target_p99_ms)
     plan = _Model(net, rates, sized)
@@ -1119,19 +1169,7 @@ def _check_inputs(
 
 
 def _assumptions() -> list[str]:
-    return [
-        "Steady state at the peak rate: arrivals Poisson unless a node's fit says otherwise; "
-        "every instance up; no faults, retries or timeouts firing; a client's request cap "
-        "(a burst) taken as a steady rate.",
-        "Each service or filter instance is its own FIFO queue with its concurrency in "
-        "workers (M/G/c); topic and queue consumers share their group's one queue.",
-        "A worker is held while it waits for its synchronous calls, so a caller's holding "
-        "time is its service time plus its calls' round trips.",
-        "Scatter-gather is a fork-join taken as independent branches: an upper bound on "
-        "its mean when the workers' response times are exponential. Asynchronous branches "
-        "end to end are the longest by their means: a lower bound.",
-        "End-to-end p99 is not given: per-hop p99s do not add up; see each node's p99.",
-    ]
+    return list(ASSUMPTIONS.values())
 
 
 def _r(x: float) -> float | None:

@@ -24,6 +24,9 @@ from patterns.events import FIELDS
 from patterns.topology import Problem, TopologyError
 
 LANGUAGES = ("en", "ko")
+# A lesson narrates a few moments; the bound also lets a classroom's presenter's step index be
+# checked without the lesson at hand (playground/runs/classroom.py).
+MAX_STEPS = 40
 # Event fields that hold a node id or an instance name (`api#1`): a step whose
 # trigger names one the run's document lacks can never fire, so it is skipped
 # at once with a notice instead of waited for (a fork that removed the node).
@@ -185,6 +188,8 @@ def load_lesson(raw: Any, document: dict[str, Any] | None = None) -> dict[str, A
     if not isinstance(steps, list) or not steps:
         problems.append(Problem("steps", "needs one step or more"))
         steps = []
+    elif len(steps) > MAX_STEPS:
+        problems.append(Problem("steps", f"has {len(steps)} steps; at most {MAX_STEPS}"))
     step_ids: list[str] = []
     for i, step in enumerate(steps):
         where = f"steps[{i}]"

@@ -194,8 +194,9 @@ def interval(samples: list[float]) -> dict[str, float | None]:
 
 
 def predict(doc: dict[str, Any], node: str, field: str, value: float) -> dict[str, Any]:
-    """The theory's answer at `value`: {"fit", "reasons", "latency_mean", "utilisation",
-    "throughput_per_s"} from the capacity estimate at the document's own rates.
+    """The theory's answer at `value`: {"fit", "reasons", "reason_keys", "latency_mean",
+    "utilisation", "throughput_per_s"} from the capacity estimate at the document's own rates
+    (`reason_keys`: each reason as `{"node", "key", "args"}`, capacity.REASONS).
 
     `fit` is the estimate's: "exact" (the formulas hold: M/M/1, M/M/c, M/G/1, a Jackson network
     of them, a random split), "bound" (deterministic arrivals, deadlines, fork-joins: the curve
@@ -205,7 +206,12 @@ def predict(doc: dict[str, Any], node: str, field: str, value: float) -> dict[st
     try:
         est = capacity.estimate(variant(doc, node, field, value))
     except TopologyError as error:
-        return {"fit": capacity.NONE, "reasons": [str(error)], **dict.fromkeys(PREDICTED)}
+        return {
+            "fit": capacity.NONE,
+            "reasons": [str(error)],
+            "reason_keys": [],
+            **dict.fromkeys(PREDICTED),
+        }
     reasons = sorted(
         {
             f"{node_id}: {reason}"
@@ -213,6 +219,13 @@ def predict(doc: dict[str, Any], node: str, field: str, value: float) -> dict[st
             for reason in row["fit"]["reasons"]
         }
     )
+    # The same reasons by key, for the web app to say in the page's language
+    # (playground/engine_text.py); `reasons` stays the English, for the CLI and stored sweeps.
+    keyed = [
+        {"node": node_id, **keyed}
+        for node_id, row in est["nodes"].items()
+        for keyed in row["fit"]["reason_keys"]
+    ]
     clients = est["clients"]
     weight = sum(c["rate_per_s"] or 0.0 for c in clients.values())
     known = weight and all(c["latency_ms"] is not None for c in clients.values())
@@ -226,6 +239,7 @@ def predict(doc: dict[str, Any], node: str, field: str, value: float) -> dict[st
     return {
         "fit": est["fit"],
         "reasons": reasons,
+        "reason_keys": keyed,
         "latency_mean": None if est["fit"] == capacity.NONE else mean,
         # The busiest pool, as the simulation's `utilisation` figure (None: one is saturated).
         "utilisation": max(pools) if pools and None not in pools else None,

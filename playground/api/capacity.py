@@ -18,6 +18,7 @@ from ninja import Field, Router, Status
 from pydantic import StrictFloat, StrictInt, field_validator
 
 from patterns import TopologyError, capacity
+from playground import engine_text
 from playground.accounts import access
 from playground.api import serialize
 from playground.api.auth import caller_of
@@ -143,7 +144,8 @@ _FIELDS = {"load", "peak_factor", "target_utilisation", "target_p99_ms", "defaul
         "peak, per day), `nodes` (per node: `rate_per_s`, and for pools `utilisation`, "
         "`size`, `needed` for the target, `wait_ms`, `response_ms`, `p99_ms`, the `planned` "
         "figures at the needed size, `cost_per_month`, and `fit`: whether the formulas hold "
-        "`exact`ly, as a `bound`, `approximate`ly or not at all (`none`), with `reasons`), "
+        "`exact`ly, as a `bound`, `approximate`ly or not at all (`none`), with `reasons` in "
+        "the request's language and `reason_keys`, each `{key, args}`), "
         "`clients` (end-to-end latency now and planned), `bottleneck`, `first_to_saturate` "
         "(`node`, `at_load_factor`, `waiting_on`), `cost_per_month`, "
         "`planned_cost_per_month`, `fit` and `assumptions`. Times are ms; null means "
@@ -152,7 +154,9 @@ _FIELDS = {"load", "peak_factor", "target_utilisation", "target_p99_ms", "defaul
 )
 def estimate(request: HttpRequest, payload: CapacityIn) -> dict[str, Any]:
     doc, _ = _document(request, payload)
-    return _estimate(doc, payload)
+    # The reasons and assumptions in the request's language, as the refusals (docs/i18n.md);
+    # `reason_keys` keeps each reason's key and values whatever the language.
+    return engine_text.estimate(_estimate(doc, payload))
 
 
 @router.post(

@@ -21,6 +21,7 @@ from playground.api.auth import caller_of
 from playground.api.errors import not_found
 from playground.models import Run
 from playground.runs import classroom as rooms
+from playground.runs.lessons import lesson_slug
 
 router = Router(tags=["runs"])
 REFUSALS = {400: dict, 401: dict, 403: dict, 404: dict}
@@ -37,6 +38,7 @@ class ClassroomOut(Schema):
     presenter: str
     follow_url: str
     socket: str
+    lesson: str | None = None
 
 
 def _visible(request: HttpRequest, pk: int, key: str | None) -> Run:
@@ -74,14 +76,22 @@ def run_pass(request: HttpRequest, pk: int, key: str | None = None) -> Any:
     response={200: ClassroomOut, **REFUSALS},
     summary="A classroom: the caller presents this run; the follow link's holders follow",
 )
-def classroom(request: HttpRequest, pk: int, key: str | None = None) -> Any:
+def classroom(
+    request: HttpRequest, pk: int, key: str | None = None, lesson: str | None = None
+) -> Any:
     run = _visible(request, pk, key)
     pass_key, url, _ = _links(request, run)
     room, secret = rooms.new_room()
     query = urlencode({"run": run.pk, "key": pass_key})
+    # The lesson the presenter's page shows (`?lesson=`, read by lesson_slug from the query as
+    # on the run page, or else the run's own):
+    # the follow link names it, so a student's page opens the same lesson and follows its steps.
+    slug = lesson_slug(run, request)
+    follow = {"follow": room, **({"lesson": slug} if slug else {})}
     return {
         "room": room,
         "presenter": secret,
-        "follow_url": f"{url}&{urlencode({'follow': room})}",
+        "follow_url": f"{url}&{urlencode(follow)}",
         "socket": f"/ws/classroom/{room}/?{query}",
+        "lesson": slug,
     }

@@ -1,12 +1,14 @@
 """A classroom: a presenter's replay followed by every student who opened the follow link.
 
 `/ws/classroom/<room>/?run=ID&key=PASS[&presenter=SECRET]`. The presenter's page sends
-where it is (`{"type": "state", "t", "playing", "speed"}`) whenever that changes and once a
-second; the consumer checks it and passes it to every socket in the room, and the followers'
-pages go to that moment (static/js/classroom.js). Nothing is stored: a follower who joins
-says hello, the presenter's page answers with its state at once. The room is a random name
-and the presenter's secret is derived from it (`presenter_secret`); a socket must be
-allowed to watch the run to join, so a room shows nothing its members could not see.
+where it is (`{"type": "state", "t", "playing", "speed", "lesson"}`) whenever that changes
+and once a second; the consumer checks it and passes it to every socket in the room, and the
+followers' pages go to that moment and to the same place in the lesson (`lesson`: the step
+shown and whether the question or the reveal is up; static/js/classroom.js). Nothing is
+stored: a follower who joins says hello, the presenter's page answers with its state at once.
+The room is a random name and the presenter's secret is derived from it (`presenter_secret`);
+a socket must be allowed to watch the run to join, so a room shows nothing its members could
+not see.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core import signing
 
+from patterns.lessons import MAX_STEPS
 from playground.models import Run
 from playground.runs.consumer import access_to_run, user_from_token
 
@@ -29,6 +32,9 @@ from playground.runs.consumer import access_to_run, user_from_token
 MAX_STATES_PER_SECOND = 20
 MAX_SPEED = 1000.0
 MAX_T_MS = 1e12
+# Where the presenter is in the lesson: its question still up, watching the steps, or the
+# answer revealed (docs/lessons.md, "On the run view").
+LESSON_PHASES = ("question", "steps", "reveal")
 ROOM_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -67,7 +73,36 @@ def clean_state(content: Any) -> dict[str, Any] | None:
         return None
     if not (0 <= t <= MAX_T_MS and 0 < speed <= MAX_SPEED):
         return None
-    return {"type": "state", "t": float(t), "speed": float(speed), "playing": playing}
+    state: dict[str, Any] = {
+        "type": "state",
+        "t": float(t),
+        "speed": float(speed),
+        "playing": playing,
+    }
+    # A malformed lesson position is dropped, not the moment: followers still see the replay.
+    lesson = clean_lesson(content.get("lesson"))
+    if lesson is not None:
+        state["lesson"] = lesson
+    return state
+
+
+def clean_lesson(content: Any) -> dict[str, Any] | None:
+    """The presenter's place in the lesson, `{"step": index or None, "phase"}`, or None.
+
+    Only a step index within any lesson's bound and a known phase pass; other keys are
+    dropped. The room does not know which lesson the pages show (the follow link names it):
+    a follower's page ignores an index past its lesson's steps.
+    """
+    if not isinstance(content, dict):
+        return None
+    step, phase = content.get("step"), content.get("phase")
+    if phase not in LESSON_PHASES:
+        return None
+    if step is not None and (
+        isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < MAX_STEPS
+    ):
+        return None
+    return {"step": step, "phase": phase}
 
 
 class ClassroomConsumer(AsyncJsonWebsocketConsumer):
@@ -128,7 +163,10 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         state = clean_state(content)
         if state is None:
             await self.send_json(
-                {"type": "error", "message": 'expected {"type": "state", "t", "playing", "speed"}'}
+                {
+                    "type": "error",
+                    "message": 'expected {"type": "state", "t", "playing", "speed", "lesson"?}',
+                }
             )
             return
         now = time.monotonic()

@@ -72,11 +72,10 @@ def _run_page(request: HttpRequest, pk: int, embedded: bool) -> HttpResponse:
                 "owner": is_owner,
                 "summary": run.summary,
                 "key": request.GET.get("key", ""),
-                # An embedded player and a class's follower show the run, not a quiz: the
-                # teacher who leads the class holds the lesson.
-                "lesson": None
-                if embedded or request.GET.get("follow")
-                else lesson_boot(run, request),
+                # An embedded player shows the run, not a quiz. A class's follower has the
+                # lesson (the follow link names it): its panel follows the presenter's step,
+                # question and reveal (static/js/classroom.js).
+                "lesson": None if embedded else lesson_boot(run, request),
                 "embedded": embedded,
             },
         },

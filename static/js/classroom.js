@@ -1,7 +1,9 @@
 // A classroom (playground/runs/classroom.py): the presenter's replay, followed by every student
 // who opened the follow link. The presenter's page sends where it is whenever the teacher
-// plays, pauses, seeks or changes the speed, and once a second; a follower's page goes to
-// that moment, and leaves follow mode as soon as the student touches a control.
+// plays, pauses, seeks, changes the speed or moves in the lesson (a step shown, the question
+// answered, the answer revealed), and once a second; a follower's page goes to that moment
+// and that place in the lesson (the follow link names the lesson), and leaves follow mode as
+// soon as the student touches a control.
 
 import { request } from "./api.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
@@ -18,7 +20,8 @@ function socketUrl(path) {
 }
 
 export class Classroom {
-  // player: { now, playing, speed, mode, applyRemote({t, playing, speed}) }
+  // player: { now, playing, speed, mode, lesson ({step, phase} or null),
+  //          applyRemote({t, playing, speed, lesson}) }
   static mount(boot, player, els) {
     const follow = new URLSearchParams(location.search).get("follow");
     const room = new Classroom(boot, player, els);
@@ -55,9 +58,12 @@ export class Classroom {
 
   async openDialog() {
     if (this.role !== "presenter") {
-      const key = this.boot.key ? `?key=${encodeURIComponent(this.boot.key)}` : "";
+      const query = new URLSearchParams();
+      if (this.boot.key) query.set("key", this.boot.key);
+      if (this.boot.lesson?.slug) query.set("lesson", this.boot.lesson.slug); // the follow link names it
+      const tail = query.toString() ? `?${query}` : "";
       try {
-        const room = await request("POST", `/api/runs/${this.boot.id}/classroom${key}`, {});
+        const room = await request("POST", `/api/runs/${this.boot.id}/classroom${tail}`, {});
         const all = this.stored();
         all[this.boot.id] = room;
         sessionStorage.setItem(ROOMS, JSON.stringify(all));
@@ -110,7 +116,8 @@ export class Classroom {
     if (this.role !== "presenter" || !this.socket || this.socket.readyState !== WebSocket.OPEN) return;
     const p = this.player;
     const state = { type: "state", t: Math.max(0, p.now), playing: p.playing, speed: p.speed };
-    const key = `${state.playing}|${state.speed}`;
+    if (p.lesson) state.lesson = p.lesson;
+    const key = `${state.playing}|${state.speed}|${JSON.stringify(state.lesson || null)}`;
     if (!always && key === this.lastSent) return;
     this.lastSent = key;
     this.socket.send(JSON.stringify(state));
@@ -120,6 +127,12 @@ export class Classroom {
   changed() {
     if (this.role === "presenter") { this.lastSent = ""; this.send(); }
     else if (this.role === "follower" && this.following) this.leave();
+  }
+
+  // The lesson moved on the teacher's page (a step fired or was jumped to, the question was
+  // answered, the answer revealed): followers see it at once. Never the student's own touch.
+  lessonMoved() {
+    if (this.role === "presenter") this.send();
   }
 
   // ---- follower ------------------------------------------------------------------------
@@ -159,7 +172,7 @@ export class Classroom {
     const elapsed = state.playing ? (performance.now() - at) * state.speed : 0;
     const target = state.t + elapsed;
     const far = Math.abs(this.player.now - target) > TOLERANCE_WALL_MS * state.speed;
-    this.player.applyRemote({ t: far ? target : null, playing: state.playing, speed: state.speed });
+    this.player.applyRemote({ t: far ? target : null, playing: state.playing, speed: state.speed, lesson: state.lesson || null });
   }
 
   // ---- the socket ----------------------------------------------------------------------

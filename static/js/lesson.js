@@ -110,7 +110,9 @@ const $ = (id) => document.getElementById(id);
 
 export class LessonView {
   // hooks: events() (every event received), mode() ("live" or "replay"), owner, pause(), play(),
-  // seek(t), endT(). Returns null when the run has no lesson; the glossary works without one.
+  // seek(t), endT(), following() (a class's follower in follow mode: the presenter's place in
+  // the lesson drives this one), moved() (this lesson's place changed: a presenter relays it).
+  // Returns null when the run has no lesson; the glossary works without one.
   static mount(info, doc, hooks) {
     const glossary = new Glossary(info?.glossary || [], info?.language || "en", $("glossary-tip"));
     glossary.mark(document.querySelector("#watch p"));
@@ -134,6 +136,8 @@ export class LessonView {
     this.waiting = null; // the step the run is paused at
     this.queue = []; // steps fired live while one is waiting
     this.revealed = false;
+    this.shown = null; // the index of the step in the step box, or null
+    this.remote = null; // the presenter's place, while following a class (follow())
     this.render();
   }
 
@@ -210,9 +214,10 @@ export class LessonView {
   begin() {
     if (this.prediction !== undefined) return;
     $("lesson-question").hidden = false;
-    if (this.hooks.mode() === "replay") this.hooks.pause();
+    if (this.hooks.mode() === "replay" && !this.following()) this.hooks.pause();
   }
 
+  // A student following a class answers for themselves, and the teacher's replay goes on.
   predict(choice) {
     this.prediction = choice;
     $("lesson-question").hidden = true;
@@ -220,15 +225,18 @@ export class LessonView {
     line.hidden = false;
     const picked = this.lesson.question.choices.find((c) => c.id === choice);
     line.textContent = picked ? interpolate(gettext("Your prediction: %(choice)s"), { choice: this.text(picked.text) }, true) : gettext("No prediction: just watching.");
-    if (this.hooks.mode() === "replay") this.hooks.play();
+    if (this.hooks.mode() === "replay" && !this.following()) this.hooks.play();
+    this.moved();
   }
 
   // ---- steps as the view applies events ----
 
   push(event) {
     const state = this.matcher.feed(event);
-    if (!state) return;
-    if (!this.quiet) this.show(state, true);
+    if (!state || this.quiet) return;
+    // Following a class, the step shown is the presenter's (follow()); the list still moves on.
+    if (this.driven()) this.renderSteps();
+    else this.show(state, true);
   }
 
   // A seek rebuilds the view from the first event: the steps fire again, silently.
@@ -241,10 +249,17 @@ export class LessonView {
 
   settle() {
     this.quiet = false;
+    if (this.driven()) { this.showRemote(); return; }
     const fired = this.matcher.states.filter((s) => s.seq !== null);
     if (fired.length) this.show(fired[fired.length - 1], false);
-    else { $("lesson-step").hidden = true; this.highlight([]); }
+    else this.hideStep();
     this.renderSteps();
+  }
+
+  hideStep() {
+    $("lesson-step").hidden = true;
+    this.highlight([]);
+    if (this.shown !== null) { this.shown = null; this.moved(); }
   }
 
   show(state, mayPause) {
@@ -262,10 +277,11 @@ export class LessonView {
     this.highlight(step.highlight || []);
     // The lesson sits under the figures in the side column: bring the step into its view.
     box.scrollIntoView({ block: "nearest" });
-    const pause = mayPause && step.pause && $("lesson-pause").checked && this.prediction !== undefined && this.hooks.canPause();
+    const pause = mayPause && step.pause && $("lesson-pause").checked && this.prediction !== undefined && this.hooks.canPause() && !this.following();
     $("lesson-continue").hidden = !pause;
     if (pause) { this.waiting = step.id; this.hooks.pause(state.t); }
     this.renderSteps();
+    if (this.shown !== i) { this.shown = i; this.moved(); }
   }
 
   resume() {
@@ -309,7 +325,8 @@ export class LessonView {
 
   frame(now, endT, over) {
     this.applyHighlight();
-    if (over && this.summary && !this.revealed && now >= endT) this.reveal();
+    // Following a class, the answer shows when the presenter's does (follow()).
+    if (over && this.summary && !this.revealed && now >= endT && !this.driven()) this.reveal();
   }
 
   renderMarkers() {
@@ -382,6 +399,45 @@ export class LessonView {
     text.replaceChildren(...parts);
     this.glossary.mark(text);
     $("lesson-reveal").hidden = false;
+    this.moved();
+  }
+
+  // ---- a classroom (static/js/classroom.js) ----
+
+  following() { return Boolean(this.hooks.following?.()); }
+
+  driven() { return this.remote !== null && this.following(); }
+
+  moved() { this.hooks.moved?.(); }
+
+  // Where this page is in the lesson, for a presenter to relay (playground/runs/classroom.py
+  // checks it: a step index, or null, and a phase).
+  position() {
+    const phase = this.revealed ? "reveal" : this.prediction === undefined ? "question" : "steps";
+    return { step: this.shown, phase };
+  }
+
+  // A follower's page shows the presenter's place: the same step (with its highlights), the
+  // question while the presenter's is up, the answer once revealed. Leaving follow mode keeps
+  // what is shown; the student's own controls move it from there.
+  follow(position) {
+    this.remote = position;
+    this.showRemote();
+  }
+
+  showRemote() {
+    const { step, phase } = this.remote;
+    if (phase === "question") { if (this.prediction === undefined) $("lesson-question").hidden = false; }
+    else if (this.prediction === undefined) this.predict(null); // the class moved on without this student's guess
+    const states = this.full || this.matcher.states;
+    const state = step === null ? null : states[step] || null;
+    if (state && state.seq !== null) {
+      if (this.shown !== step || $("lesson-step").hidden) this.show(state, false);
+    } else if (step === null) this.hideStep();
+    // An index this lesson does not have, or a step this run never reached: left as it is.
+    if (phase === "reveal" && !this.revealed && this.summary) this.reveal();
+    else if (phase !== "reveal" && this.revealed) { this.revealed = false; $("lesson-reveal").hidden = true; }
+    this.renderSteps();
   }
 }
 

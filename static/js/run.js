@@ -37,6 +37,7 @@ let socket = null;
 let filling = false; // fetching a gap over HTTP
 let halted = false; // a lesson step paused the replay at the event just applied
 const pendingLive = [];
+let classroom = null; // static/js/classroom.js, mounted at the end (not in an embedded player)
 
 const stage = new Stage($("#stage"), doc, { onSelect: (s) => select(s) });
 const charts = new Charts($("#charts"), (doc.nodes || []).filter((n) => POOL_KINDS.has(n.kind) || n.kind === "database").map((n) => n.id));
@@ -55,7 +56,10 @@ const lesson = LessonView.mount(boot.lesson, doc, {
   pause: (at) => { if (mode !== "live") { playing = false; updatePlayLabel(); if (at !== undefined) { now = at; halted = true; } } else if (boot.owner) send({ action: "pause" }); },
   // Live, whatever the status says: a pause sent a moment ago may not be reported yet.
   play: () => { if (mode !== "live") { playing = now < endT(); updatePlayLabel(); } else if (boot.owner) send({ action: "resume" }); },
-  seek: (t) => { playing = false; updatePlayLabel(); seek(t); },
+  // A marker or a step's time: the user's own touch, which ends a student's following first.
+  seek: (t) => { classroom?.changed(); playing = false; updatePlayLabel(); seek(t); },
+  following: () => Boolean(classroom?.following),
+  moved: () => classroom?.lessonMoved(),
 }).view;
 
 window.playground = { state, events, charts, lanes, get now() { return now; }, get mode() { return mode; }, get status() { return status; }, get playing() { return playing; }, get speed() { return speed; }, stage, seek: (t) => seek(t) };
@@ -285,9 +289,11 @@ function togglePlay() {
 }
 
 // A classroom's presenter moved (static/js/classroom.js): go where the teacher is, without
-// counting it as the student's own touch. t is null when this page is already close enough.
-function applyRemote({ t, playing: play, speed: rate }) {
+// counting it as the student's own touch. t is null when this page is already close enough;
+// place is the teacher's place in the lesson (the step shown, question or reveal), if any.
+function applyRemote({ t, playing: play, speed: rate, lesson: place }) {
   if (rate !== speed && SPEEDS.includes(rate)) { speed = rate; $("#speed").value = String(rate); }
+  if (place) lesson?.follow(place); // before the seek, whose settle then shows the teacher's step
   if (t !== null) seek(t);
   if (play !== playing) { playing = play; updatePlayLabel(); }
 }
@@ -534,8 +540,9 @@ async function start() {
     connect();
   }
 }
-const classroom = boot.embedded ? null : Classroom.mount(boot, {
+classroom = boot.embedded ? null : Classroom.mount(boot, {
   get now() { return now; }, get playing() { return playing; }, get speed() { return speed; }, get mode() { return mode; }, applyRemote,
+  get lesson() { return lesson ? lesson.position() : null; },
 }, {
   teach: $("#btn-teach"), dialog: $("#teach-dialog"), link: $("#teach-link"), copy: $("#btn-teach-copy"),
   stop: $("#btn-teach-stop"), count: $("#teach-count"), bar: $("#classroom-bar"), barText: $("#classroom-text"), leave: $("#btn-classroom-leave"),

@@ -166,3 +166,137 @@ def test_a_balancer_s_reason_reads_in_korean_on_a_korean_page(app, browser, fini
         shot(page, "reason-ko")
     finally:
         context.close()
+
+
+# On the student's page: every time the step box changes, when (Date.now(), the same clock as
+# the teacher's page: one browser) and to what, so the delays are measured in the browser.
+WATCH_STEP = """() => {
+  window.stepLog = [];
+  const box = document.querySelector('#lesson-step');
+  const note = () =>
+    window.stepLog.push({ at: Date.now(), step: box.hidden ? null : box.dataset.step });
+  new MutationObserver(note)
+    .observe(box, { attributes: true, attributeFilter: ['hidden', 'data-step'] });
+}"""
+# When the student's page first showed `step` after `since`, or null.
+SHOWN_AT = """([step, since]) => {
+  const hit = window.stepLog.find((e) => e.at >= since && e.step === step);
+  return hit ? hit.at : null;
+}"""
+
+
+def _seek(page, t: int) -> float:
+    """Moves the teacher's scrubber to t; the wall time of the move (Date.now())."""
+    return float(
+        page.evaluate(
+            "(t) => { const s = document.querySelector('#scrubber'); s.value = String(t);"
+            " const at = Date.now(); s.dispatchEvent(new Event('input')); return at; }",
+            t,
+        )
+    )
+
+
+def _shown_within(student, step: str, since: float, limit_ms: float) -> float:
+    student.wait_for_function(
+        f"() => document.querySelector('#lesson-step').dataset.step === {step!r}"
+        " && !document.querySelector('#lesson-step').hidden",
+        timeout=8000,
+    )
+    shown = student.evaluate(SHOWN_AT, [step, since])
+    assert shown is not None, step
+    delay = float(shown) - since
+    print(f"follower showed step {step!r} {delay:.0f} ms after the teacher")
+    assert delay <= limit_ms, (step, delay)
+    return delay
+
+
+def test_students_follow_the_teacher_s_place_in_the_lesson(app, browser, page, finished_run):
+    login(page, app, USER)
+    page.goto(f"{app.url}/runs/{finished_run['id']}/")
+    page.wait_for_function(LOADED, timeout=120000)
+    page.wait_for_selector(".lesson-marker")
+    slug = page.get_attribute("#lesson", "data-lesson")
+    assert slug == "round-robin-vs-least-connections"
+    page.click("#btn-teach")
+    link = page.locator("#teach-link")
+    link.wait_for()
+    follow_url = link.input_value()
+    assert f"lesson={slug}" in follow_url  # the student's page opens the same lesson
+    page.click("#teach-dialog button[type=submit]")
+
+    student_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    student = student_context.new_page()
+    errors: list[str] = []
+    student.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        student.goto(follow_url)
+        student.wait_for_function(LOADED, timeout=120000)
+        student.wait_for_selector(".lesson-marker")
+        assert student.get_attribute("#lesson", "data-lesson") == slug
+        page.wait_for_function(
+            "() => /1/.test(document.querySelector('#teach-count').textContent)", timeout=10000
+        )
+        # The teacher's question is up: so is the student's, who may answer for themselves.
+        assert student.locator("#lesson-question").is_visible()
+        student.evaluate(WATCH_STEP)
+        steps = page.evaluate(
+            "() => [...document.querySelectorAll('.lesson-marker')].map((m) => m.dataset.step)"
+        )
+        assert len(steps) >= 3, steps
+
+        # The teacher moves past the question: the student's goes too (no guess of theirs).
+        page.click("#lesson-no-guess")
+        student.wait_for_function(
+            "() => document.querySelector('#lesson-question').hidden", timeout=5000
+        )
+        page.evaluate(
+            "() => { if (window.playground.playing) document.querySelector('#btn-play').click(); }"
+        )
+
+        delays: list[float] = []
+        # The teacher steps the lesson: a marker, the third step.
+        target = steps[2]
+        since = float(
+            page.evaluate(
+                "(id) => { const at = Date.now(); const sel = `.lesson-marker[data-step='${id}']`;"
+                " document.querySelector(sel).click(); return at; }",
+                target,
+            )
+        )
+        assert page.get_attribute("#lesson-step", "data-step") == target
+        delays.append(_shown_within(student, target, since, 1000))
+        # The student is at the step's moment, with its highlights.
+        teacher_t = float(page.evaluate("() => window.playground.now"))
+        student.wait_for_function(
+            f"() => Math.abs(window.playground.now - {teacher_t}) < 1", timeout=5000
+        )
+        shot(student, "classroom-student-lesson-step")
+
+        # The teacher seeks back between the second and third steps' moments: the step shown
+        # there is the last one fired by then, the second (the first two may share a moment).
+        times = page.evaluate(
+            "() => [...document.querySelectorAll('.lesson-marker')].map((m) => Number(m.dataset.t))"
+        )
+        back = steps[1]
+        since = _seek(page, round(times[1] + (times[2] - times[1]) / 2))
+        page.wait_for_function(
+            f"() => document.querySelector('#lesson-step').dataset.step === {back!r}"
+        )
+        delays.append(_shown_within(student, back, since, 1000))
+
+        # The teacher jumps to the end: the answer shows on both pages.
+        end = int(page.evaluate("() => Number(document.querySelector('#scrubber').max)"))
+        _seek(page, end)
+        page.wait_for_selector("#lesson-reveal:not([hidden])", timeout=5000)
+        student.wait_for_selector("#lesson-reveal:not([hidden])", timeout=5000)
+        print(f"follower delays (ms): {[round(d) for d in delays]}")
+
+        # The student leaves follow mode: the teacher's steps no longer move their panel.
+        student.click("#btn-classroom-leave")
+        mine = student.get_attribute("#lesson-step", "data-step")
+        page.click(f".lesson-marker[data-step='{steps[0]}']")
+        time.sleep(1.5)
+        assert student.get_attribute("#lesson-step", "data-step") == mine
+        assert not errors and not page.js_errors
+    finally:
+        student_context.close()

@@ -17,9 +17,8 @@ CHROME_TEXT = """() => {
     + "textarea, select, .watch p, .panel .field > label, .card h3 + .actions ~ p, "
     + ".card .one-line, .card details.more p, .event-log tbody, .hops, "
     + "[data-node], [data-stage] th, #run-reason, #inspector h3, #inspector td, "
-    // The balancer's reason and the capacity estimate's approximations are the engine's own
-    // sentences (patterns/), not yet translated.
-    + ".reason, .capacity-reasons li";
+    // The balancer's reason is the engine's own sentence (patterns/), not yet translated.
+    + ".reason";
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
@@ -119,6 +118,9 @@ def test_korean_everywhere_then_back_to_english(page, app):
         assert page.get_attribute("html", "lang") == "ko", name
         if name == "capacity":
             page.wait_for_selector("#capacity-table tbody tr")
+            # The estimate's reasons and assumptions, in Korean (playground/engine_text.py).
+            reasons = page.locator(".capacity-reasons li").all_inner_texts()
+            assert len(reasons) > 5 and all(HANGUL.search(r) for r in reasons), reasons
             shot(page, "i18n-capacity-ko")
         left = english_left(page, user, *data)
         if left:

@@ -179,6 +179,13 @@ def _valid() -> dict[str, Any]:
         ),
         (lambda x: x.update(colour=1), "colour", "unknown field"),
         (lambda x: x["steps"].append(copy.deepcopy(x["steps"][0])), "steps[5].id", "used twice"),
+        (
+            lambda x: x["steps"].extend(
+                [x["steps"][0] | {"id": f"more-{i}"} for i in range(lessons.MAX_STEPS)]
+            ),
+            "steps",
+            f"at most {lessons.MAX_STEPS}",
+        ),
     ],
 )
 def test_a_broken_lesson_is_refused_naming_the_field(change: Any, path: str, words: str) -> None:

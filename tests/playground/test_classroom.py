@@ -6,8 +6,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from patterns.lessons import MAX_STEPS
 from playground.asgi import application
-from playground.runs.classroom import clean_state, new_room
+from playground.runs.classroom import clean_lesson, clean_state, new_room
 from tests.playground.conftest import bearer, make_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -85,6 +86,64 @@ def test_the_presenter_s_state_is_checked(tmp_path):
         assert clean_state(state) is None, state
 
 
+def test_the_presenter_s_place_in_the_lesson_is_checked_and_only_it_is_relayed():
+    assert clean_lesson({"step": 2, "phase": "steps"}) == {"step": 2, "phase": "steps"}
+    assert clean_lesson({"step": None, "phase": "question"}) == {"step": None, "phase": "question"}
+    assert clean_lesson({"step": MAX_STEPS - 1, "phase": "reveal"})["step"] == MAX_STEPS - 1
+    # Anything else a page might add is dropped, not relayed.
+    assert clean_lesson({"step": 0, "phase": "steps", "text": "<img src=x>", "slug": "x"}) == {
+        "step": 0,
+        "phase": "steps",
+    }
+    bad = [
+        None,
+        "steps",
+        [0, "steps"],
+        {"phase": "steps"} | {"step": -1},
+        {"step": MAX_STEPS, "phase": "steps"},
+        {"step": 10**12, "phase": "steps"},
+        {"step": 1.0, "phase": "steps"},
+        {"step": "1", "phase": "steps"},
+        {"step": True, "phase": "steps"},
+        {"step": 1, "phase": "answer"},
+        {"step": 1, "phase": ["steps"]},
+        {"step": 1},
+    ]
+    for place in bad:
+        assert clean_lesson(place) is None, place
+    # In a state: a good place rides along; a bad one is dropped and the moment still goes.
+    base = {"type": "state", "t": 10, "playing": False, "speed": 1}
+    assert clean_state(base | {"lesson": {"step": 1, "phase": "steps", "x": 1}})["lesson"] == {
+        "step": 1,
+        "phase": "steps",
+    }
+    dropped = clean_state(base | {"lesson": {"step": "9; drop", "phase": "steps"}})
+    assert dropped is not None and "lesson" not in dropped
+
+
+def test_the_follow_link_names_the_lesson(client):
+    world = make_world()
+    run = world["run"]
+    made = client.post(
+        f"/api/runs/{run.pk}/classroom?lesson=sticky-sessions-and-a-crash",
+        headers=bearer(world["owner_key"]),
+    )
+    assert made.status_code == 200, made.content
+    body = made.json()
+    assert body["lesson"] == "sticky-sessions-and-a-crash"
+    assert "lesson=sticky-sessions-and-a-crash" in body["follow_url"]
+    # A follower's page has the lesson, so its panel can follow the presenter's.
+    path = body["follow_url"].split("testserver", 1)[1]
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b'"slug": "sticky-sessions-and-a-crash"' in page.content
+    # A lesson that does not exist is not named.
+    made = client.post(
+        f"/api/runs/{run.pk}/classroom?lesson=no-such-lesson", headers=bearer(world["owner_key"])
+    )
+    assert "lesson=" not in made.json()["follow_url"].replace(made.json()["room"], "")
+
+
 async def _join(path: str, headers=()):
     comm = WebsocketCommunicator(application, path, headers=list(headers))
     connected, _ = await comm.connect()
@@ -121,6 +180,17 @@ async def test_followers_see_the_presenter_s_moment_and_cannot_lead():
     await presenter.send_json_to({"type": "state", "t": "soon", "playing": True, "speed": 1})
     assert (await presenter.receive_json_from(timeout=5))["type"] == "error"
     assert await follower.receive_nothing(timeout=0.3)
+    # The presenter's place in the lesson goes along, checked.
+    await presenter.send_json_to(
+        {
+            "type": "state",
+            "t": 5,
+            "playing": True,
+            "speed": 1,
+            "lesson": {"step": 1, "phase": "steps", "html": "<b>"},
+        }
+    )
+    assert (await follower.receive_json_from(timeout=5))["lesson"] == {"step": 1, "phase": "steps"}
 
     # A wrong presenter secret makes a follower, not a presenter.
     other, ok = await _join(f"{base}&presenter=nope")
