@@ -137,7 +137,45 @@ WIDGETS: dict[str, str] = {
     "autoscale": "autoscale",
     "health_check": "health_check",
     "zones": "list",
+    "weights": "weights",
+    "steps": "steps",
 }
+
+
+def widget_nodes(document: Any, item: Any, name: str) -> dict[str, str]:
+    """What a widget of node `item` needs to know of the rest of `document`, as the field's
+    data attributes (JSON text): the balancer's targets for `weights`, the nodes an
+    orchestrator calls and every other node for `steps`. Read leniently: the panel is drawn
+    for a document with problems too, and the engine's check reports those.
+    """
+    if name not in ("weights", "steps") or not isinstance(item, dict):
+        return {}
+    nodes = document.get("nodes") if isinstance(document, dict) else None
+    edges = document.get("edges") if isinstance(document, dict) else None
+    own = item.get("id")
+    ids = [
+        n["id"]
+        for n in (nodes if isinstance(nodes, list) else [])
+        if isinstance(n, dict) and isinstance(n.get("id"), str)
+    ]
+    targets: list[str] = []
+    for edge in edges if isinstance(edges, list) else []:
+        if not isinstance(edge, dict) or edge.get("from") != own:
+            continue
+        # A balancer sends to its `when: ok` edges only (Graph.targets); an orchestrator's
+        # steps may name the end of any of its edges (orchestrator.py check_graph).
+        if name == "weights" and edge.get("when", "ok") != "ok":
+            continue
+        to = edge.get("to")
+        if isinstance(to, str) and to not in targets:
+            targets.append(to)
+    if name == "weights":
+        return {"targets": json.dumps(targets)}
+    return {
+        "targets": json.dumps(targets),
+        "nodes": json.dumps([i for i in dict.fromkeys(ids) if i != own]),
+    }
+
 
 # The words a choice shows; the stored value stays the code. "" is the engine's default.
 CHOICE_LABELS: dict[str, dict[str, str | Promise]] = {

@@ -34,6 +34,7 @@ from playground.topologies.node_fields import (
     display_value,
     label_of,
     parse_value,
+    widget_nodes,
 )
 
 # Shown in the page's language; the Korean catalog names each pattern as Korean engineers
@@ -351,6 +352,7 @@ def editor_panel(request: HttpRequest) -> HttpResponse:
             "help": help_text,
             "value": display_value(item.get(name), kind),
             "errors": field_errors.get(name, []),
+            "nodes": widget_nodes(document, item, name) if where == "nodes" else {},
         }
         for name, kind, help_text in fields
     ]

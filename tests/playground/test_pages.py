@@ -374,3 +374,28 @@ def test_it_lets_an_anonymous_visitor_watch_their_own_scenario_run(
     boot = json.loads(page.split('id="run-boot" type="application/json">')[1].split("<")[0])
     assert boot["owner"] is True
     assert Client().get(f"/runs/{run.pk}/").status_code == 404
+
+
+def test_it_tells_the_weights_and_steps_widgets_which_nodes_there_are(
+    client: Client, document
+) -> None:
+    """A balancer's targets (its `when: ok` edges) and an orchestrator's called and other
+    nodes ride on the field as JSON data attributes (static/js/fieldwidgets.js), escaped."""
+    document["nodes"].append({"id": "alt", "kind": "service"})
+    document["edges"] += [
+        {"from": "lb", "to": "alt", "when": "error"},
+        {"from": "lb", "to": "api"},  # drawn twice: named once
+    ]
+    page = html(post_panel(client, document, where="nodes", index="1", apply="0"))
+    assert 'data-widget="weights" data-targets="[&quot;api&quot;]"' in page
+    document["nodes"].append({"id": "orch", "kind": "orchestrator", "steps": []})
+    document["edges"].append({"from": "orch", "to": "api"})
+    page = html(post_panel(client, document, where="nodes", index="4", apply="0"))
+    assert 'data-widget="steps" data-targets="[&quot;api&quot;]"' in page
+    nodes = re.search(r'data-field="steps"[^>]*data-nodes="([^"]*)"', page)
+    assert nodes and json.loads(nodes.group(1).replace("&quot;", '"')) == [
+        "users",
+        "lb",
+        "api",
+        "alt",
+    ]
