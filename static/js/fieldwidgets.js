@@ -1,6 +1,7 @@
 // Structured inputs for the editor's side panel. The server renders a field whose value is an
-// object or a list (playground/node_fields.py WIDGETS) as one text input holding its JSON; here
-// that input is hidden and drawn as a kind selector and number inputs in people's words. Every
+// object or a list (playground/topologies/node_fields.py WIDGETS) as one text input holding its
+// JSON; here that input is hidden and drawn as a kind selector, number inputs, a balancer's
+// weights per target or a saga's list of steps, in people's words. Every
 // edit writes the document's JSON (docs/topology.md) back into the hidden input, before the
 // change reaches the panel's form, which posts it as before. A value these widgets cannot show
 // exactly (an unknown distribution, an extra key) keeps its JSON box: nothing is rewritten that
