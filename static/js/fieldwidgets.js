@@ -468,6 +468,9 @@ function stepsWidget(field, raw) {
       h("button", { type: "button", id: `f-${name}-add`, class: "step-add", "data-action": "add" }, "+ ", gettext("Add a step")),
       h("button", { type: "button", id: `f-${name}-add-parallel`, class: "step-add", "data-action": "parallel" }, "+ ", gettext("Add calls in parallel")));
     if (!steps.length) list.append(h("li", { class: "help" }, gettext("No step yet: a saga needs at least one.")));
+    if (targets && !targets.length) {
+      list.append(h("li", { class: "help" }, gettext("Draw an edge from the orchestrator to each node it calls: they are offered here first.")));
+    }
     // The field's label names the first input.
     field.querySelector("label").setAttribute("for", box.querySelector("select, input, button:not([disabled])").id);
   }
@@ -505,6 +508,10 @@ function stepsWidget(field, raw) {
     }
     draw();
     box.querySelector(`#${CSS.escape(focus)}`)?.focus();
+    // A new step with no node to call yet (none connected) waits for its node to be chosen:
+    // posted now, it would only be refused as calling no node.
+    const added = verb === "add" ? steps.at(-1) : verb === "branch" ? steps[i].parallel.at(-1) : null;
+    if (added && !added.call) return;
     box.dispatchEvent(new Event("change", { bubbles: true }));
   });
 

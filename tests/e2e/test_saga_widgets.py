@@ -314,3 +314,29 @@ def test_the_widgets_speak_korean(app, page):
     with page.expect_navigation():
         page.click("form.language-switch button[value=en]")
     assert not page.js_errors
+
+
+def test_a_new_orchestrator_says_to_draw_its_edges_and_offers_every_node(app, page):
+    app.user("wren")
+    _token, topology = _topology(app, "wren", DOC)
+    login(page, app, "wren")
+    page.goto(f"{app.url}/topologies/{topology['id']}/")
+    _panel_answers(page, lambda: page.click(".palette-item[data-kind=orchestrator]"))
+    page.wait_for_selector(".steps-widget")
+    text = page.locator('[data-field="steps"]').inner_text()
+    assert "No step yet" in text and "Draw an edge from the orchestrator" in text, text
+    # Keyboard: the field's label names the first control, the button to add a step.
+    assert page.get_attribute('[data-field="steps"] > label', "for") == "f-steps-add"
+    # Not connected yet: every other node is offered, as needing an edge first.
+    # The new step waits for its node (nothing posted, no error yet).
+    page.click("#f-steps-add")
+    assert page.input_value("#f-steps-0-call") == ""
+    assert _focused(page) == "f-steps-0-call"
+    error = page.locator('[data-field="steps"] .errorlist').inner_text()
+    assert "at least one step" in error and "no node" not in error, error
+    groups = page.locator("#f-steps-0-call optgroup").get_attribute("label")
+    assert groups == "Not connected: draw an edge first"
+    _panel_answers(page, lambda: page.select_option("#f-steps-0-call", "pay"))
+    error = page.locator('.field.has-error[data-field="steps"] .errorlist').inner_text()
+    assert "Step 1: Calls" in error and "needs an edge" in error, error
+    assert not page.js_errors
