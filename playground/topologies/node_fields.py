@@ -30,13 +30,18 @@ from playground.templatetags.words import ALGORITHM_WORDS
 Field = tuple[str, Any, str | Promise]
 
 
-def _help(field: EngineField) -> str:
-    """The field's help in the page's language, with its default when it is a plain value."""
+def _help(name: str, field: EngineField) -> str:
+    """The field's help in the page's language, with its default when it is a plain value,
+    in the words its input shows (a choice's label, yes or no), not the stored code."""
     text = gettext(field.help)
     default = field.default
     if default is None or isinstance(default, (dict, list)):
         return text
-    shown = ("true" if default else "false") if isinstance(default, bool) else default
+    shown: Any = default
+    if isinstance(default, bool):
+        shown = gettext("yes") if default else gettext("no")
+    elif isinstance(default, str):
+        shown = CHOICE_LABELS.get(name, {}).get(default) or default
     return gettext("%(help)s (default %(value)s)") % {"help": text, "value": shown}
 
 
@@ -55,7 +60,7 @@ def editor_field(name: str, field: EngineField) -> Field:
         kind = ("", "true", "false")
     else:
         kind = _INPUTS.get(field.type, "json")
-    return (name, kind, _translated_help(field))
+    return (name, kind, _translated_help(name, field))
 
 
 class _Kinds(Mapping[str, list[Field]]):

@@ -57,11 +57,25 @@ def test_the_editor_shows_exactly_the_fields_each_kind_declares(kind: str) -> No
         with translation.override("en"):
             assert str(help_text).startswith(field.help), name
             if field.default is not None and not isinstance(field.default, (dict, list)):
-                assert str(help_text).endswith(f" (default {_shown(field.default)})"), name
+                assert str(help_text).endswith(f" (default {_shown(name, field.default)})"), name
 
 
-def _shown(default: Any) -> str:
-    return ("true" if default else "false") if isinstance(default, bool) else str(default)
+def _shown(name: str, default: Any) -> str:
+    """A default as people read it: yes or no, a choice's words, else the value."""
+    if isinstance(default, bool):
+        return "yes" if default else "no"
+    return str(node_fields.CHOICE_LABELS.get(name, {}).get(default) or default)
+
+
+def test_a_default_is_shown_in_words_not_as_a_code() -> None:
+    """The balancer's algorithm and its zone flag, as the panel's help says them."""
+    with translation.override("en"):
+        shown = {n: str(h) for n, _, h in node_fields.KINDS["load_balancer"]}
+        assert shown["algorithm"].endswith("(default Round robin)"), shown["algorithm"]
+        assert shown["zone_aware"].endswith("(default no)"), shown["zone_aware"]
+    with translation.override("ko"):
+        shown = {n: str(h) for n, _, h in node_fields.KINDS["load_balancer"]}
+        assert "round_robin" not in shown["algorithm"] and "false" not in shown["zone_aware"]
 
 
 def test_the_editor_lists_the_kinds_in_palette_order() -> None:
