@@ -83,7 +83,7 @@ def gettext_noop(text: str) -> str:
     """Marks an English sentence for the web app's gettext catalog and returns it unchanged.
 
     The engine knows nothing of Django (docs/architecture.md); `make messages` collects the
-    calls by this name, as it does Django's own marker, and playground/engine_text.py
+    calls by this name, as it does Django's own marker, and playground/experiments/engine_text.py
     translates the sentences by their key (docs/i18n.md).
     """
     return text
@@ -91,7 +91,8 @@ def gettext_noop(text: str) -> str:
 
 # Why a node's fit is what it is: each reason by a stable key, its English sentence with
 # %(name)s for the values put in. The CLI and the API's English say the sentence; the web
-# app says it in the page's language from the key and its values (playground/engine_text.py).
+# app says it in the page's language from the key and its values
+# (playground/experiments/engine_text.py).
 REASONS: dict[str, str] = {
     "client.evenly_spaced": gettext_noop(
         "arrivals are evenly spaced, not Poisson: the queues downstream wait less than the "

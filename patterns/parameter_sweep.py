@@ -220,7 +220,8 @@ def predict(doc: dict[str, Any], node: str, field: str, value: float) -> dict[st
         }
     )
     # The same reasons by key, for the web app to say in the page's language
-    # (playground/engine_text.py); `reasons` stays the English, for the CLI and stored sweeps.
+    # (playground/experiments/engine_text.py); `reasons` stays the English, for the CLI and
+    # stored sweeps.
     keyed = [
         {"node": node_id, **keyed}
         for node_id, row in est["nodes"].items()

@@ -18,12 +18,12 @@ from ninja import Field, Router, Status
 from pydantic import StrictFloat, StrictInt, field_validator
 
 from patterns import TopologyError, capacity
-from playground import engine_text
 from playground.accounts import access
 from playground.api import serialize
 from playground.api.auth import caller_of
 from playground.api.errors import ApiError, not_found
 from playground.api.schemas import RunOut, Strict
+from playground.experiments import engine_text
 from playground.models import Limits, Run, Topology
 from playground.refusals import Refused
 from playground.runs.launch import launch

@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from patterns import Problem, TopologyError, capacity, load
 from patterns import parameter_sweep as ps
-from playground import engine_text
+from playground.experiments import engine_text
 from playground.experiments.sweep_budget import lower_priority
 from playground.experiments.sweep_models import ParamSweep, SweepPoint
 from playground.models import Limits, Topology
@@ -417,7 +417,8 @@ def result(sweep: ParamSweep) -> dict[str, Any]:
                 "fit": theory.get("fit", capacity.NONE),
             }
         )
-    # In the active language (the request's), from each reason's key (playground/engine_text.py).
+    # In the active language (the request's), from each reason's key
+    # (playground/experiments/engine_text.py).
     reasons = engine_text.sweep_reasons(sweep.theory)
     return {
         "id": sweep.pk,

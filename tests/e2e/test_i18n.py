@@ -118,7 +118,8 @@ def test_korean_everywhere_then_back_to_english(page, app):
         assert page.get_attribute("html", "lang") == "ko", name
         if name == "capacity":
             page.wait_for_selector("#capacity-table tbody tr")
-            # The estimate's reasons and assumptions, in Korean (playground/engine_text.py).
+            # The estimate's reasons and assumptions, in Korean
+            # (playground/experiments/engine_text.py).
             reasons = page.locator(".capacity-reasons li").all_inner_texts()
             assert len(reasons) > 5 and all(HANGUL.search(r) for r in reasons), reasons
             shot(page, "i18n-capacity-ko")

@@ -1,5 +1,5 @@
-"""The engine's sentences in the page's language (playground/engine_text.py, docs/i18n.md):
-every capacity reason and assumption has its English in the engine and its Korean in the
+"""The engine's sentences in the page's language (playground/experiments/engine_text.py,
+docs/i18n.md): every capacity reason and assumption has its English in the engine and its Korean in the
 catalog; the API answers in the request's language; a sweep's theory reasons too."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.utils import translation
 
 from patterns import capacity, scenarios
 from patterns import parameter_sweep as ps
-from playground import engine_text
+from playground.experiments import engine_text
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
