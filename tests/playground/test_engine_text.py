@@ -1,6 +1,7 @@
 """The engine's sentences in the page's language (playground/experiments/engine_text.py,
-docs/i18n.md): every capacity reason and assumption has its English in the engine and its Korean in the
-catalog; the API answers in the request's language; a sweep's theory reasons too."""
+docs/i18n.md): every capacity reason and assumption has its English in the engine and its
+Korean in the catalog; the API answers in the request's language; a sweep's theory reasons
+too."""
 
 from __future__ import annotations
 
