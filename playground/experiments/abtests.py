@@ -17,9 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import multiprocessing
-import threading
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -30,8 +27,7 @@ from django.utils import timezone
 import patterns
 from patterns import Problem
 from patterns.ab import FIGURES, check, compare, run_one
-from playground.experiments.background import hand_over
-from playground.experiments.sweep_budget import lower_priority
+from playground.experiments.background import ProcessPool, hand_over
 from playground.models import ABTest, Limits, Scenario, Topology
 from playground.refusals import Refused
 from playground.runs.launch import launch
@@ -138,27 +134,14 @@ def start(test_id: int) -> None:
     hand_over(lambda: execute_ab, execute, test_id, f"ab-{test_id}")
 
 
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _process_pool() -> ProcessPoolExecutor:
-    """The web process's one A/B process, started on first use (spawned: no copy of daphne)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=lower_priority,
-            )
-        return _pool
+# The web process's one A/B process (the embedded setup; a Celery worker runs its own).
+_pool = ProcessPool()
 
 
 def _run(doc: dict[str, Any], seed: int) -> dict[str, float]:
     if settings.RUN_BACKEND == "celery":
         return run_one(doc, seed)  # already in a worker process
-    return _process_pool().submit(run_one, doc, seed).result()
+    return _pool.get().submit(run_one, doc, seed).result()
 
 
 def execute(test_id: int) -> str:

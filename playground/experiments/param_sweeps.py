@@ -23,13 +23,12 @@ sweep is cancelled and skips itself). The last point to end marks the sweep fini
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import socket
 import threading
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import timedelta
 from typing import Any
 
@@ -41,7 +40,7 @@ from django.utils import timezone
 from patterns import Problem, TopologyError, capacity, load
 from patterns import parameter_sweep as ps
 from playground.experiments import engine_text
-from playground.experiments.sweep_budget import lower_priority
+from playground.experiments.background import ProcessPool
 from playground.experiments.sweep_models import ParamSweep, SweepPoint
 from playground.models import Limits, Topology
 from playground.topologies.limits import document_problems
@@ -291,25 +290,12 @@ def execute_point(point_id: int) -> str:
     return "failed" if error else "done"
 
 
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
 def processes() -> int:
     return settings.SWEEP_PROCESSES or os.cpu_count() or 1
 
 
-def _local_pool() -> ProcessPoolExecutor:
-    """The web process's pool for sweeps, started on first use (spawned: no copy of daphne)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(
-                max_workers=processes(),
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=lower_priority,
-            )
-        return _pool
+# The web process's pool for parameter sweeps without Redis: one process a core.
+_pool = ProcessPool(processes)
 
 
 def _run_locally_in_thread(sweep_id: int) -> None:
@@ -327,7 +313,7 @@ def _run_locally_in_thread(sweep_id: int) -> None:
 def run_locally(sweep_id: int) -> None:
     """Feed the sweep's points to the local pool, no more than it has processes at a time, so
     a cancel leaves the rest unstarted."""
-    pool = _local_pool()
+    pool = _pool.get()
     waiting = list(
         SweepPoint.objects.filter(sweep_id=sweep_id, status=SweepPoint.QUEUED).values_list(
             "pk", flat=True

@@ -22,9 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
-import threading
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -34,8 +31,8 @@ from django.utils import timezone
 
 import patterns
 from patterns.sweep import check
-from playground.experiments.background import hand_over
-from playground.experiments.sweep_budget import compute, lower_priority
+from playground.experiments.background import ProcessPool, hand_over
+from playground.experiments.sweep_budget import compute
 from playground.models import Run, Sweep
 from playground.refusals import Refused
 
@@ -115,28 +112,15 @@ def start_sweep(sweep_id: int) -> None:
     hand_over(lambda: execute_sweep, execute, sweep_id, f"sweep-{sweep_id}")
 
 
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _process_pool() -> ProcessPoolExecutor:
-    """The web process's one sweep process, started on first use (spawned: no copy of daphne)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=lower_priority,
-            )
-        return _pool
+# The web process's one deadline-sweep process (the embedded setup).
+_pool = ProcessPool()
 
 
 def _compute(sweep: Sweep) -> dict[str, Any]:
     args = (sweep.run.document, sweep.node, sweep.field, sweep.values, sweep.run.seed)
     if settings.RUN_BACKEND == "celery":
         return compute(*args)  # already in a worker process
-    return _process_pool().submit(compute, *args).result()
+    return _pool.get().submit(compute, *args).result()
 
 
 def execute(sweep_id: int) -> str:

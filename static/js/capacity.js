@@ -3,6 +3,7 @@
 // Every figure is set as text: nothing from the document is parsed as HTML.
 
 import { request } from "./api.js";
+import { showProblems } from "./dom.js";
 import { gettext, interpolate, ngettext, pgettext, word } from "./i18n.js";
 import { KIND_STYLE } from "./layout.js";
 
@@ -53,16 +54,6 @@ function payload() {
   const cost = String(data.get("cost") || "").trim();
   if (cost) body.default_cost_per_hour = Number(cost);
   return body;
-}
-
-function showProblems(error) {
-  problems.replaceChildren();
-  const list = el("ul");
-  for (const e of error.errors && error.errors.length ? error.errors : [{ path: "", message: error.message }]) {
-    list.append(el("li", e.path ? `${e.path}: ${e.message}` : e.message));
-  }
-  problems.append(list);
-  problems.hidden = false;
 }
 
 function headline(est) {
@@ -151,7 +142,7 @@ async function estimate(event) {
   try {
     last = await request("POST", "/api/capacity", asked);
   } catch (error) {
-    showProblems(error);
+    showProblems(problems, error);
     return;
   }
   headline(last);
@@ -205,7 +196,7 @@ async function crossCheck() {
     started = await request("POST", "/api/capacity/check", asked);
   } catch (error) {
     checkState.textContent = "";
-    showProblems(error);
+    showProblems(problems, error);
     button.disabled = false;
     return;
   }
@@ -218,7 +209,7 @@ async function crossCheck() {
     try {
       answer = await request("GET", `/api/capacity/check/${id}${query}`);
     } catch (error) {
-      showProblems(error);
+      showProblems(problems, error);
       break;
     }
     const status = answer.run.status;

@@ -18,3 +18,11 @@ export function h(tag, attrs = {}, ...children) {
   for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : String(c));
   return node;
 }
+
+// A refusal in `box`: the API's {"errors": [{path, message}]} as a list, each problem with the
+// place it names, or an Error's own message; the box is shown.
+export function showProblems(box, error) {
+  const errors = error.errors && error.errors.length ? error.errors : [{ path: "", message: error.message }];
+  box.replaceChildren(h("ul", {}, ...errors.map((e) => h("li", {}, e.path ? `${e.path}: ${e.message}` : e.message))));
+  box.hidden = false;
+}

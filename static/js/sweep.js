@@ -5,6 +5,7 @@
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { request } from "./api.js";
+import { showProblems } from "./dom.js";
 import { gettext, interpolate, pgettext, word } from "./i18n.js";
 
 const form = document.getElementById("sweep-form");
@@ -54,16 +55,6 @@ function el(tag, text, className) {
   return node;
 }
 
-function showProblems(error) {
-  problems.replaceChildren();
-  const list = el("ul");
-  for (const e of error.errors && error.errors.length ? error.errors : [{ path: "", message: error.message }]) {
-    list.append(el("li", e.path ? `${e.path}: ${e.message}` : e.message));
-  }
-  problems.append(list);
-  problems.hidden = false;
-}
-
 function fillTargets() {
   const select = document.getElementById("sweep-target");
   fields.forEach((f, i) => {
@@ -101,7 +92,7 @@ async function start(event) {
   try {
     sweep = await request("POST", "/api/sweeps", body);
   } catch (error) {
-    showProblems(error);
+    showProblems(problems, error);
     return;
   }
   history.replaceState(null, "", sweep.url);
@@ -117,7 +108,7 @@ function poll() {
       sweep = await request("GET", `/api/sweeps/${sweep.id}`);
       show(sweep);
     } catch (error) {
-      showProblems(error);
+      showProblems(problems, error);
     }
     poll();
   }, 1000);
@@ -128,7 +119,7 @@ async function cancel() {
     sweep = await request("POST", `/api/sweeps/${sweep.id}/cancel`);
     show(sweep);
   } catch (error) {
-    showProblems(error);
+    showProblems(problems, error);
   }
 }
 
@@ -213,5 +204,5 @@ form.addEventListener("submit", start);
 cancelButton.addEventListener("click", cancel);
 figureSelect.addEventListener("change", () => sweep && draw(sweep));
 if (form.dataset.sweep) {
-  request("GET", `/api/sweeps/${form.dataset.sweep}`).then((s) => { sweep = s; show(s); poll(); }, showProblems);
+  request("GET", `/api/sweeps/${form.dataset.sweep}`).then((s) => { sweep = s; show(s); poll(); }, (error) => showProblems(problems, error));
 }
