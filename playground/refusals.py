@@ -110,6 +110,19 @@ TEMPLATES = (
     _("must be above 0 and below 1 (got %(got)s)"),
     _("must be a number of ms above 0 (got %(got)s)"),
     _('no node "%(id)s"'),
+    # A parameter sweep's (playground/experiments/param_sweeps.py); a value's own problem
+    # ("FIELD = VALUE: PATH: MESSAGE") is _A_VALUES_PROBLEM below.
+    _("give values or a range, not both"),
+    _("give values, or start and stop with a step or a count"),
+    _("a positive step giving at most %(max)s values"),
+    _("give 1 to %(max)s values"),
+    _("1 to %(max)s values"),
+    _("1 to %(max)s seeds per value"),
+    _("%(values)s values × %(seeds)s seeds is %(runs)s runs, over the limit of %(limit)s"),
+    _(
+        "you have %(limit)s sweeps queued or running, the limit: wait for one to end or"
+        " cancel it"
+    ),
 )
 
 
@@ -125,10 +138,20 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple(found)
 
 
+# A sweep value's problem (patterns/parameter_sweep.py `variant`, and the site's limits in
+# playground/experiments/param_sweeps.py): the value and the path as written, the problem's
+# own message translated as any other.
+_A_VALUES_PROBLEM = re.compile(r"^(?P<head>[\w.]+ = [^:]+: [^:]+: )(?P<message>.+)$", re.S)
+
+
 def translate(message: str) -> str:
-    """The message in the active language, when it is one of TEMPLATES; else as it was."""
+    """The message in the active language, when it is one of TEMPLATES (or a sweep value's
+    problem around one); else as it was."""
     if (get_language() or "en").startswith("en"):
         return message
+    framed = _A_VALUES_PROBLEM.match(message)
+    if framed:
+        return framed["head"] + translate(framed["message"])
     for regex, template in _patterns():
         match = regex.match(message)
         if match:

@@ -94,6 +94,29 @@ def test_a_sweep_is_refused_in_words_naming_the_field(owner_api, limits) -> None
     assert ParamSweep.objects.count() == 0
 
 
+def test_a_sweep_is_refused_in_the_request_s_language(owner_api, limits) -> None:
+    """The sweep's own sentences and a value's problem from the engine, both in Korean; the
+    paths stay as they are (the page screenshot of issue 16's review showed them English)."""
+
+    def refused(body: dict) -> list[dict]:
+        response = owner_api.post(
+            "/api/sweeps", {"document": MM1, **body}, HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9"
+        )
+        assert response.status_code == 400, response.json()
+        return response.json()["errors"]
+
+    (value,) = refused({"node": "users", "field": "requests", "values": [-10, 20]})
+    assert value["path"] == "values"
+    assert value["message"].startswith('requests = -10.0: nodes[0] "users".requests: ')
+    assert "must be" not in value["message"] and "정수" in value["message"], value
+    Limits.objects.filter(pk=limits.pk).update(max_sweep_runs=10)
+    (runs,) = refused({"node": "users", "field": "rate", "values": [1, 2, 3, 4], "seeds": 3})
+    assert runs["path"] == "seeds"
+    assert runs["message"] == "값 4개 × 시드 3개는 실행 12번으로, 한도 10번을 넘습니다"
+    (both,) = refused({"node": "users", "field": "rate", "values": [1], "start": 1, "stop": 2})
+    assert both["message"] == "값 목록과 범위 중 하나만 주세요"
+
+
 def test_a_visitor_cannot_sweep(anon_api) -> None:
     response = anon_api.post(
         "/api/sweeps", {"document": MM1, "node": "users", "field": "rate", "values": [1]}
