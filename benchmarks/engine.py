@@ -12,8 +12,8 @@ RSS. Recording on is shown three ways, so each figure says what it
 includes: "tuples" runs the engine with recording on and drops the compact
 tuples it logs (the engine's own hot-path cost); "dicts" also turns them
 into event dicts per simulated second (`Simulation.advance`, what the web
-runner stores); "stored" turns them into their stored form instead, the
-compact JSON text of each event (`Simulation.advance_json`, what
+runner stores); "stored" turns them into their stored form instead, a
+line of compact JSON per event (`Simulation.advance_lines`, what
 `python -m patterns run --events` writes and exports give back).
 
 Our engine runs in both builds (docs/engine-builds.md), side by side: each
@@ -106,7 +106,7 @@ def ours(algorithm: str, requests: int, recording: str) -> tuple[float, float]:
         summary = sim.summary()
     elif recording == "stored":
         while not sim.done:
-            "".join(text + "\n" for text in sim.advance_json(sim.now + 1000.0))
+            sim.advance_lines(sim.now + 1000.0)
         summary = sim.summary()
     else:
         summary = sim.run()

@@ -36,7 +36,7 @@ def run(doc: dict[str, Any], seed: int | None, record: bool = True) -> tuple[str
     """(hash of the event stream as JSON lines, hash of the summary).
 
     The stream is written twice, from a run each: from the event dicts, and
-    straight from the logged tuples (`advance_json`); where the two differ,
+    straight from the logged tuples (`advance_lines`); where the two differ,
     both hashes are given, which no saved hash matches.
     """
     sim = Simulation(doc, seed=seed, record=record)
@@ -50,8 +50,8 @@ def run(doc: dict[str, Any], seed: int | None, record: bool = True) -> tuple[str
     texts = Simulation(doc, seed=seed, record=record)
     j = hashlib.sha256()
     while not texts.done:
-        j.update("".join(t + "\n" for t in texts.advance_json(texts.now + 1000.0)).encode())
-    j.update("".join(t + "\n" for t in texts.advance_json(texts.now)).encode())
+        j.update(texts.advance_lines(texts.now + 1000.0).encode())
+    j.update(texts.advance_lines(texts.now).encode())
     stream = h.hexdigest()[:16]
     if j.hexdigest()[:16] != stream:
         stream += " json " + j.hexdigest()[:16]

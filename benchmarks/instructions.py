@@ -10,7 +10,7 @@ it to tell whether a change to the engine made the per-request path shorter.
 
 Our engine is counted in both builds (docs/engine-builds.md), each with
 recording off, with its events logged as tuples, and with them written in
-their stored form (compact JSON, `Simulation.advance_json`); SimPy and the
+their stored form (a line of compact JSON each, `Simulation.advance_lines`); SimPy and the
 loops run on pure Python, as in benchmarks/engine.py.
 
     .venv/bin/python benchmarks/instructions.py [--requests N] [--algorithm A] [--models M,...]

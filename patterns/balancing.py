@@ -11,7 +11,7 @@ the pick, so recording costs little on the hot path.
 from __future__ import annotations
 
 from bisect import bisect
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from patterns.distributions import stable_hash
 
@@ -69,13 +69,20 @@ class Algorithm:
     def __init__(self, lb: LoadBalancer):
         self.lb = lb
         self.note: object = None
-        self.reasons: dict[tuple[object, ...], str] | None = {} if self.plain_reason else None
+        self.reasons: dict[object, str] | None = {} if self.plain_reason else None
 
     def pick(self, cands: list[int], req: Request) -> int:
         raise NotImplementedError
 
     def explain(self, v: Pick) -> str:
         return self.name.replace("_", " ")
+
+    def reason_key(
+        self, cands: list[int], loads: list[int], index: int, note: object, every: bool
+    ) -> object:
+        """For a `plain_reason` algorithm: what `explain` reads of a pick, as a key under
+        which its words are kept (`every`: every target is a candidate, in order)."""
+        return (index, note, None if every else tuple(cands), tuple(loads))
 
     def changed(self) -> None:
         """The set of usable targets changed."""
@@ -129,6 +136,9 @@ class WeightedRoundRobin(Algorithm):
         return f"smooth weighted round robin: {v.chosen} had the highest running score ({parts})"
 
 
+_FIELD: Final = 1 << 15  # LeastConnections.reason_key: the room for each number in its key
+
+
 class LeastConnections(Algorithm):
     """Fewest requests in flight; ties go round robin among the tied (NGINX least_conn)."""
 
@@ -180,6 +190,29 @@ class LeastConnections(Algorithm):
         spread = f"{low}" if low == high else f"{low} to {high}"
         tie = " (tied, taken round robin)" if low == mine else ""
         return f"least connections: {chosen} had {mine} in flight{tie}; the others had {spread}"
+
+    def reason_key(
+        self, cands: list[int], loads: list[int], index: int, note: object, every: bool
+    ) -> object:
+        # `explain` reads the chosen target, its load, and the others' lowest and
+        # highest: far fewer combinations than the loads themselves, so the words
+        # are found again far more often (-1: no other candidate).
+        k = index if every else cands.index(index)
+        low = high = -1
+        j = 0
+        for x in loads:
+            if j != k:
+                if low < 0 or x < low:
+                    low = x
+                if x > high:
+                    high = x
+            j += 1
+        mine = loads[k]
+        if index < _FIELD and mine < _FIELD and high < _FIELD - 1:
+            # The four in one int (15 bits each), which hashes and compares cheaper
+            # than a tuple; no tuple key is ever an int, so the two never meet.
+            return ((index * _FIELD + mine) * _FIELD + low + 1) * _FIELD + high + 1
+        return (index, mine, low, high)
 
 
 class Sticky(Algorithm):

@@ -127,9 +127,8 @@ def _main(argv: list[str] | None) -> int:
             return BAD_INPUT
         with out:
             while not sim.done:
-                batch = sim.advance_json(sim.now + _BATCH_MS)
-                out.write("".join(text + "\n" for text in batch))
-            out.write("".join(text + "\n" for text in sim.advance_json(sim.now)))
+                out.write(sim.advance_lines(sim.now + _BATCH_MS))
+            out.write(sim.advance_lines(sim.now))
     summary = sim.run()
     if args.fast:
         summary["events"] = None

@@ -26,7 +26,7 @@ from typing import Any
 from patterns import budget as budgets
 from patterns import faults, pipeline
 from patterns.budget import Budget
-from patterns.events import METRICS_INTERVAL_MS, to_dicts, to_json
+from patterns.events import METRICS_INTERVAL_MS, to_dicts, to_lines
 from patterns.kernel import URGENT, Kernel
 from patterns.lanes import Lane
 from patterns.lanes import summarize as summarize_lanes
@@ -269,19 +269,24 @@ class Simulation:
             self.kernel.run(until_ms)
         return self._drain_log()
 
-    def advance_json(self, until_ms: float) -> list[str]:
-        """Like `advance`, but each event as its stored form: compact JSON text, byte for
-        byte `json.dumps(event, separators=(",", ":"))`, without building the dicts."""
+    def advance_lines(self, until_ms: float) -> str:
+        """Like `advance`, but the events in their stored form, as one string: a line each,
+        byte for byte `json.dumps(event, separators=(",", ":"))` and a newline (JSON
+        Lines, what `python -m patterns run --events` writes), without building dicts."""
         if not self.finished:
             self.kernel.run(until_ms)
         log = self.log
         if not log:
-            return []
+            return ""
         seq = self.seq
-        texts = to_json(seq, log)
+        text = to_lines(seq, log)
         self.seq = seq + len(log)
         log.clear()
-        return texts
+        return text
+
+    def advance_json(self, until_ms: float) -> list[str]:
+        """`advance_lines` as a list of texts, one per event."""
+        return self.advance_lines(until_ms).split("\n")[:-1]
 
     def discard(self, until_ms: float) -> int:
         """Like `advance`, but count the events produced instead of building them.

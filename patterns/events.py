@@ -5,9 +5,9 @@ lists, per type, the fields after those three, in order (docs/events.md,
 "Event types", where the compatible extensions are marked). While a run goes, the
 engine appends compact tuples `(type, t, field values...)` to a log, which
 costs little on the hot path; `to_dict` turns them into event dicts per batch,
-off the hot loop, and numbers them with a gap-free `seq`. `to_json` writes
-them straight as the stored form, compact JSON text, without a dict per
-event: byte for byte `json.dumps(to_dict(...), separators=(",", ":"))`.
+off the hot loop, and numbers them with a gap-free `seq`. `to_lines` writes
+them straight as the stored form, a line of compact JSON each, without a dict per
+event: byte for byte `json.dumps(to_dict(...), separators=(",", ":"))` and a newline.
 
 The `metrics` event (every `METRICS_INTERVAL_MS` of simulated time while
 recording) carries `nodes`: `{node id: {"in_flight", "queued", "utilization",
@@ -67,21 +67,41 @@ def declare(fields: dict[str, tuple[str, ...]]) -> None:
             raise ValueError(f"event {kind} is declared with two sets of fields")
         FIELDS[kind] = names
         _BUILDERS[kind] = _builder(kind)
-        _TYPE_TEXT[kind] = f',"type":{string_text(kind)}'
-        _KEY_TEXT[kind] = [f",{string_text(name)}:" for name in names]
+        _PLANS[kind] = _plan(kind, None)
 
 
-def build_with(
-    kind: str,
-    to_dict: Callable[[int, tuple[Any, ...]], dict[str, Any]],
-    to_text: Callable[[int, tuple[Any, ...], str], str] | None = None,
-) -> None:
-    """Build `kind`'s events with the module that logs them (a kind whose logged tuple is
-    not its fields in order, such as `lb.pick`): `to_dict(seq, record)` and, for the
-    stored form, `to_text(seq, record, t as JSON)`; without it, `json.dumps` of the dict."""
-    _BUILDERS[kind] = to_dict
-    if to_text is not None:
-        _TEXTS[kind] = to_text
+class Rows:
+    """A field whose value is a list of objects with the same keys, one per row, given by
+    columns: `[{keys[0]: columns[0][i], keys[1]: columns[1][i], ...} for each row i]`. A
+    kind's `fields` (build_with) returns it so that the stored form is written straight
+    from the columns, without a dict per row."""
+
+    __slots__ = ("keys", "columns")
+
+    def __init__(self, keys: tuple[str, ...], columns: tuple[list[Any], ...]):
+        self.keys = keys
+        self.columns = columns
+
+    def dicts(self) -> list[dict[str, Any]]:
+        keys = self.keys
+        return [dict(zip(keys, row, strict=True)) for row in zip(*self.columns, strict=True)]
+
+
+def build_with(kind: str, fields: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> None:
+    """Build `kind`'s events with the module that logs them, for a kind whose logged tuple
+    is not its fields in order (such as `lb.pick`): `fields(record)` gives the event's
+    field values in FIELDS order, a `Rows` for a list of objects. Both the event dict and
+    the stored form are made from them."""
+    names = FIELDS[kind]
+
+    def build(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
+        event: dict[str, Any] = {"seq": seq, "t": r[1], "type": kind}
+        for name, value in zip(names, fields(r), strict=True):
+            event[name] = value.dicts() if type(value) is Rows else value
+        return event
+
+    _BUILDERS[kind] = build
+    _PLANS[kind] = _plan(kind, fields)
 
 
 class Event(TypedDict, total=False):
@@ -121,9 +141,6 @@ def _fault(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
 
 
 _BUILDERS["fault"] = _fault
-# Events written as `json.dumps` of their dict, or by their kind's module (`build_with`).
-_TEXTS: dict[str, Callable[[int, tuple[Any, ...], str], str]] = {}
-_DUMPED: Final = frozenset({"fault", "metrics"})
 
 
 def to_dict(seq: int, record: tuple[Any, ...]) -> dict[str, Any]:
@@ -144,7 +161,8 @@ string_text = encode_basestring_ascii  # json.dumps's own, for its default ensur
 
 
 def value_text(value: object) -> str:
-    """`value` as `json.dumps(value, separators=(",", ":"))` writes it."""
+    """`value` as `json.dumps(value, separators=(",", ":"))` writes it (a `Rows` as the
+    list of objects it stands for)."""
     if type(value) is str:
         return string_text(value)
     if type(value) is float:
@@ -153,18 +171,38 @@ def value_text(value: object) -> str:
         return repr(value)
     if type(value) is int:
         return str(value)
+    if type(value) is Rows:
+        return _rows_text(value)
     return json.dumps(value, separators=(",", ":"))  # None, bools, lists, dicts
 
 
-# Per type: `,"type":"…"`, and `,"field":` for each field after it (FIELDS).
-_TYPE_TEXT: dict[str, str] = {kind: f',"type":{string_text(kind)}' for kind in FIELDS}
-_KEY_TEXT: dict[str, list[str]] = {
-    kind: [f",{string_text(name)}:" for name in FIELDS[kind]] for kind in FIELDS
+def _rows_text(rows: Rows) -> str:
+    keys = [string_text(key) + ":" for key in rows.keys]
+    objects = (
+        "{" + ",".join(key + value_text(x) for key, x in zip(keys, row, strict=True)) + "}"
+        for row in zip(*rows.columns, strict=True)
+    )
+    return "[" + ",".join(objects) + "]"
+
+
+# How each type is written: `,"type":"…"`, `,"field":` for each field after it, and the
+# kind's `fields` (build_with) or None for the logged tuple's own values. A type without
+# a plan (`fault`, `metrics`: nested values) is written as json.dumps of its dict.
+Plan = tuple[str, tuple[str, ...], Callable[[tuple[Any, ...]], tuple[Any, ...]] | None]
+
+
+def _plan(kind: str, fields: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None) -> Plan:
+    keys = tuple(f",{string_text(name)}:" for name in FIELDS[kind])
+    return (f',"type":{string_text(kind)}', keys, fields)
+
+
+_PLANS: dict[str, Plan] = {
+    kind: _plan(kind, None) for kind in FIELDS if kind not in ("fault", "metrics")
 }
 
 
 def _dump(seq: int, r: tuple[Any, ...]) -> str:
-    """An event written as `json.dumps` of its dict (a type without key texts)."""
+    """An event written as `json.dumps` of its dict (a type without a plan)."""
     return json.dumps(_BUILDERS[r[0]](seq, r), separators=(",", ":"))
 
 
@@ -175,50 +213,60 @@ def _native_stored() -> Any:
         return None
 
 
-# `to_json` in C (patterns/stored.c, the same bytes): built with the compiled engine
+# `to_lines` in C (patterns/stored.c, the same bytes): built with the compiled engine
 # only, where building and joining small strings and CPython's float repr cost more
 # than the simulation itself; None in pure Python, which writes them below.
 NATIVE_STORED: Final = _native_stored()
 
 
-def to_json(first_seq: int, records: list[tuple[Any, ...]]) -> list[str]:
-    """The events of a batch of logged tuples as compact JSON texts, numbered from
-    `first_seq`: what `json.dumps(e, separators=(",", ":"))` writes for each of
-    `to_dicts(first_seq, records)`, byte for byte, without building the dicts."""
+def to_lines(first_seq: int, records: list[tuple[Any, ...]]) -> str:
+    """The events of a batch of logged tuples in their stored form, numbered from
+    `first_seq`: one line each, what `json.dumps(e, separators=(",", ":"))` writes for
+    each of `to_dicts(first_seq, records)` followed by a newline, byte for byte, without
+    building the dicts, as one string (what a JSON Lines file holds)."""
     if NATIVE_STORED is not None:
-        texts: list[str] = NATIVE_STORED.to_json(
-            first_seq, records, _TYPE_TEXT, _KEY_TEXT, _TEXTS, _DUMPED, value_text, _dump
-        )
-        return texts
+        text: str = NATIVE_STORED.lines(first_seq, records, _PLANS, Rows, value_text, _dump)
+        return text
     out: list[str] = []
     seq = first_seq
+    plans = _PLANS
     # The text of the last time written: the events of one instant share it,
     # and a float's shortest repr is the dearest part of an event.
     last_t = _NAN  # equal to nothing
     last_text = ""
     for r in records:
-        kind: str = r[0]
         t = r[1]
         if not (type(t) is float and t == last_t and t != 0.0):  # 0.0 == -0.0: apart
             last_t = t if type(t) is float else _NAN
             last_text = value_text(t)
-        text = _TEXTS.get(kind)
-        if text is not None:
-            out.append(text(seq, r, last_text))
-        elif kind in _DUMPED or kind not in _KEY_TEXT:
+        plan = plans.get(r[0])
+        if plan is None:
             out.append(_dump(seq, r))
+            out.append("\n")
+            seq += 1
+            continue
+        type_text, keys, fields = plan
+        if fields is None:
+            values = r[2:]
+            if len(values) < len(keys):
+                raise IndexError("tuple index out of range")
         else:
-            parts = ['{"seq":', str(seq), ',"t":', last_text, _TYPE_TEXT[kind]]
-            k = 2
-            for key in _KEY_TEXT[kind]:
-                value = r[k]
-                parts.append(key)
-                if type(value) is float and value == last_t and value != 0.0:
-                    parts.append(last_text)
-                else:
-                    parts.append(value_text(value))
-                k += 1
-            parts.append("}")
-            out.append("".join(parts))
+            values = fields(r)
+            if len(values) != len(keys):
+                raise ValueError("zip() arguments have different lengths")
+        out += ['{"seq":', str(seq), ',"t":', last_text, type_text]
+        for key, value in zip(keys, values, strict=False):
+            out.append(key)
+            if type(value) is float and value == last_t and value != 0.0:
+                out.append(last_text)
+            else:
+                out.append(value_text(value))
+        out.append("}\n")
         seq += 1
-    return out
+    return "".join(out)
+
+
+def to_json(first_seq: int, records: list[tuple[Any, ...]]) -> list[str]:
+    """`to_lines` as a list of texts, one per event (a JSON text holds no newline: one
+    in a string is written as the two characters \\n)."""
+    return to_lines(first_seq, records).split("\n")[:-1]

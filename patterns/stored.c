@@ -1,4 +1,4 @@
-/* The stored form of events (patterns.events.to_json) in C, for the engine compiled with mypyc.
+/* The stored form of events (patterns.events.to_lines) in C, for the engine compiled with mypyc.
  *
  * Writing each event as compact JSON costs more than simulating it: in the compiled build
  * about 93 000 instructions a request went to the text (docs/engine-builds.md), a quarter
@@ -30,6 +30,10 @@
 typedef struct {
     char *data;
     Py_ssize_t len, cap;
+    /* Where the bytes live: `stack`, memory of our own, or the characters of `str`, a
+     * new str written in place and cut to length at the end (buf_into_str), so that a
+     * batch of events is not copied once more to become a string. */
+    PyObject *str;
     char stack[2048];
 } Buf;
 
@@ -39,12 +43,29 @@ buf_init(Buf *b)
     b->data = b->stack;
     b->len = 0;
     b->cap = (Py_ssize_t)sizeof b->stack;
+    b->str = NULL;
+}
+
+/* A buffer that is a new ASCII str of `cap` characters until it is cut to length. */
+static int
+buf_init_str(Buf *b, Py_ssize_t cap)
+{
+    buf_init(b);
+    b->str = PyUnicode_New(cap, 127);
+    if (b->str == NULL) {
+        return -1;
+    }
+    b->data = (char *)PyUnicode_1BYTE_DATA(b->str);
+    b->cap = cap;
+    return 0;
 }
 
 static void
 buf_free(Buf *b)
 {
-    if (b->data != b->stack) {
+    if (b->str != NULL) {
+        Py_CLEAR(b->str);
+    } else if (b->data != b->stack) {
         PyMem_Free(b->data);
     }
 }
@@ -55,6 +76,14 @@ buf_grow(Buf *b, Py_ssize_t extra)
     Py_ssize_t cap = b->cap * 2;
     while (cap < b->len + extra) {
         cap *= 2;
+    }
+    if (b->str != NULL) {
+        if (PyUnicode_Resize(&b->str, cap) < 0) {
+            return -1;
+        }
+        b->data = (char *)PyUnicode_1BYTE_DATA(b->str);
+        b->cap = cap;
+        return 0;
     }
     char *data;
     if (b->data == b->stack) {
@@ -74,10 +103,50 @@ buf_grow(Buf *b, Py_ssize_t extra)
     return 0;
 }
 
+/* The str a buffer made by buf_init_str holds, cut to what was written. */
+static PyObject *
+buf_into_str(Buf *b)
+{
+    PyObject *out = b->str;
+    b->str = NULL;
+    b->data = b->stack;
+    if (PyUnicode_Resize(&out, b->len) < 0) {
+        return NULL;
+    }
+    return out;
+}
+
 static inline int
 buf_reserve(Buf *b, Py_ssize_t extra)
 {
     return b->len + extra <= b->cap ? 0 : buf_grow(b, extra);
+}
+
+/* memcpy for the short pieces an event is made of (keys, names, numbers): fixed-size
+ * copies, which the compiler inlines, instead of a call into the C library for each;
+ * two copies that overlap cover every length between two sizes, never reading past
+ * either end. */
+static inline void
+copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 16) {
+        if (n > 32) {
+            memcpy(d, s, n);
+        } else {
+            memcpy(d, s, 16);
+            memcpy(d + n - 16, s + n - 16, 16);
+        }
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
 }
 
 static inline int
@@ -86,7 +155,7 @@ buf_add(Buf *b, const char *s, Py_ssize_t n)
     if (buf_reserve(b, n) < 0) {
         return -1;
     }
-    memcpy(b->data + b->len, s, (size_t)n);
+    copy_small(b->data + b->len, s, (size_t)n);
     b->len += n;
     return 0;
 }
@@ -95,49 +164,52 @@ buf_add(Buf *b, const char *s, Py_ssize_t n)
 #define buf_lit(b, literal) buf_add((b), (literal), (Py_ssize_t)(sizeof(literal) - 1))
 
 /* A str already in JSON (ASCII): a key text, a type text, or what a Python helper wrote. */
-static int
+static inline int
 buf_add_text(Buf *b, PyObject *text)
 {
     if (!PyUnicode_Check(text)) {
         PyErr_SetString(PyExc_TypeError, "expected a str");
         return -1;
     }
+    if (PyUnicode_IS_COMPACT_ASCII(text)) { /* its characters are its bytes */
+        return buf_add(b, (const char *)PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text));
+    }
     Py_ssize_t n;
     const char *s = PyUnicode_AsUTF8AndSize(text, &n);
     return s == NULL ? -1 : buf_add(b, s, n);
 }
 
-/* The buffer as a str; everything written is ASCII (ensure_ascii), so no decoding. */
-static PyObject *
-buf_str(Buf *b)
-{
-    PyObject *out = PyUnicode_New(b->len, 127);
-    if (out != NULL) {
-        memcpy(PyUnicode_1BYTE_DATA(out), b->data, (size_t)b->len);
-    }
-    return out;
-}
-
 /* ---- numbers ------------------------------------------------------------------------ */
+
+static const char DIGIT_PAIRS[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
 
 static int
 int_chars(long long value, char *out)
 {
     char tmp[24];
-    int n = 0;
+    int n = 24; /* written from the end, two digits at a time */
     unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
-    do {
-        tmp[n++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u != 0);
+    while (u >= 100) {
+        const unsigned pair = (unsigned)(u % 100) * 2;
+        u /= 100;
+        tmp[--n] = DIGIT_PAIRS[pair + 1];
+        tmp[--n] = DIGIT_PAIRS[pair];
+    }
+    if (u >= 10) {
+        tmp[--n] = DIGIT_PAIRS[u * 2 + 1];
+        tmp[--n] = DIGIT_PAIRS[u * 2];
+    } else {
+        tmp[--n] = (char)('0' + (int)u);
+    }
     int len = 0;
     if (value < 0) {
         out[len++] = '-';
     }
-    while (n > 0) {
-        out[len++] = tmp[--n];
-    }
-    return len;
+    copy_small(out + len, tmp + n, (size_t)(24 - n));
+    return len + 24 - n;
 }
 
 /* `repr(f)` for a finite float, or json.dumps' NaN, Infinity, -Infinity; `out` holds 32. */
@@ -228,6 +300,28 @@ float_chars(double f, char *out)
     return (int)(p - out);
 }
 
+/* A number, written straight into the buffer (int_chars writes 20 at most, float_chars
+ * 32). */
+static inline int
+buf_int(Buf *b, long long x)
+{
+    if (buf_reserve(b, 24) < 0) {
+        return -1;
+    }
+    b->len += int_chars(x, b->data + b->len);
+    return 0;
+}
+
+static inline int
+buf_float(Buf *b, double x)
+{
+    if (buf_reserve(b, 32) < 0) {
+        return -1;
+    }
+    b->len += float_chars(x, b->data + b->len);
+    return 0;
+}
+
 /* ---- values --------------------------------------------------------------------------- */
 
 /* The bytes json.dumps escapes (ensure_ascii): controls, the quote and the backslash;
@@ -253,24 +347,25 @@ write_value(Buf *b, PyObject *value, PyObject *value_text)
                 return -1;
             }
             b->data[b->len++] = '"';
-            memcpy(b->data + b->len, s, (size_t)n);
+            copy_small(b->data + b->len, (const char *)s, (size_t)n);
             b->len += n;
             b->data[b->len++] = '"';
             return 0;
         }
     } else if (PyLong_CheckExact(value)) {
+        if (PyUnstable_Long_IsCompact((PyLongObject *)value)) { /* one machine word */
+            return buf_int(b, (long long)PyUnstable_Long_CompactValue((PyLongObject *)value));
+        }
         int overflow = 0;
         const long long x = PyLong_AsLongLongAndOverflow(value, &overflow);
         if (x == -1 && PyErr_Occurred()) {
             return -1;
         }
         if (!overflow) {
-            char tmp[24];
-            return buf_add(b, tmp, int_chars(x, tmp));
+            return buf_int(b, x);
         }
     } else if (PyFloat_CheckExact(value)) {
-        char tmp[32];
-        return buf_add(b, tmp, float_chars(PyFloat_AS_DOUBLE(value), tmp));
+        return buf_float(b, PyFloat_AS_DOUBLE(value));
     } else if (value == Py_None) {
         return buf_lit(b, "null");
     } else if (value == Py_True) {
@@ -300,54 +395,151 @@ float_text(PyObject *module, PyObject *value)
 
 /* ---- events ---------------------------------------------------------------------------- */
 
-/* to_json(first_seq, records, type_texts, key_texts, texts, dumped, value_text, dump)
- *
- * patterns.events.to_json with its tables passed in: per type, `,"type":"…"`
- * (type_texts) and `,"field":` per field (key_texts); the types written by their own
- * module (texts: type -> f(seq, record, t as text)) or as json.dumps of their dict
- * (dumped, or any type without key texts: dump(seq, record)). */
-static PyObject *
-to_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* The names of a Rows' attributes, made once (PyInit__stored). */
+static PyObject *KEYS_NAME, *COLUMNS_NAME;
+
+/* A Rows value (patterns.events.Rows: keys, columns) as the list of objects it stands for:
+ * `[{"k0":c0[0],"k1":c1[0]},...]`. */
+static int
+write_rows_of(Buf *b, PyObject *keys, PyObject *columns, PyObject *value_text);
+
+static int
+write_rows(Buf *b, PyObject *rows, PyObject *value_text)
 {
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "to_json() takes 8 arguments");
+    PyObject *keys = PyObject_GetAttr(rows, KEYS_NAME);
+    if (keys == NULL) {
+        return -1;
+    }
+    PyObject *columns = PyObject_GetAttr(rows, COLUMNS_NAME);
+    if (columns == NULL) {
+        Py_DECREF(keys);
+        return -1;
+    }
+    const int rc = write_rows_of(b, keys, columns, value_text);
+    Py_DECREF(keys);
+    Py_DECREF(columns);
+    return rc;
+}
+
+static int
+write_rows_of(Buf *b, PyObject *keys, PyObject *columns, PyObject *value_text)
+{
+    if (!PyTuple_Check(keys) || !PyTuple_Check(columns)
+        || PyTuple_GET_SIZE(keys) != PyTuple_GET_SIZE(columns)) {
+        PyErr_SetString(PyExc_ValueError, "Rows: as many columns as keys, in tuples");
+        return -1;
+    }
+    const Py_ssize_t width = PyTuple_GET_SIZE(keys);
+    Py_ssize_t n = -1;
+    for (Py_ssize_t j = 0; j < width; ++j) {
+        PyObject *column = PyTuple_GET_ITEM(columns, j);
+        if (!PyList_Check(column) && !PyTuple_Check(column)) {
+            PyErr_SetString(PyExc_TypeError, "a Rows column is a list or a tuple");
+            return -1;
+        }
+        const Py_ssize_t size = PySequence_Fast_GET_SIZE(column);
+        if (n >= 0 && size != n) {
+            PyErr_SetString(PyExc_ValueError, "zip() arguments have different lengths");
+            return -1;
+        }
+        n = size;
+    }
+    /* Each key's text, `{"k0":` then `,"k1":`..., written once for all the rows. */
+    Buf heads;
+    buf_init(&heads);
+    Py_ssize_t ends[9];
+    const int few = width <= 8;
+    for (Py_ssize_t j = 0; few && j < width; ++j) {
+        if (buf_add(&heads, j == 0 ? "{" : ",", 1) < 0
+            || write_value(&heads, PyTuple_GET_ITEM(keys, j), value_text) < 0
+            || buf_lit(&heads, ":") < 0) {
+            buf_free(&heads);
+            return -1;
+        }
+        ends[j + 1] = heads.len;
+    }
+    ends[0] = 0;
+    int rc = buf_lit(b, "[");
+    for (Py_ssize_t i = 0; rc == 0 && i < n; ++i) {
+        if (i > 0) {
+            rc = buf_lit(b, ",");
+        }
+        for (Py_ssize_t j = 0; rc == 0 && j < width; ++j) {
+            PyObject *column = PyTuple_GET_ITEM(columns, j);
+            if (few) {
+                rc = buf_add(b, heads.data + ends[j], ends[j + 1] - ends[j]);
+            } else {
+                rc = buf_add(b, j == 0 ? "{" : ",", 1);
+                if (rc == 0) {
+                    rc = write_value(b, PyTuple_GET_ITEM(keys, j), value_text);
+                }
+                if (rc == 0) {
+                    rc = buf_lit(b, ":");
+                }
+            }
+            if (rc == 0) {
+                rc = write_value(b, PySequence_Fast_ITEMS(column)[i], value_text);
+            }
+        }
+        if (rc == 0) {
+            rc = width == 0 ? buf_lit(b, "{}") : buf_lit(b, "}");
+        }
+    }
+    buf_free(&heads);
+    return rc < 0 ? -1 : buf_lit(b, "]");
+}
+
+/* How many kinds of event one call of lines() remembers the plans of. */
+#define KINDS_CACHED 16
+
+/* lines(first_seq, records, plans, rows_type, value_text, dump)
+ *
+ * patterns.events.to_lines with its tables passed in: per type a plan (`,"type":"…"`,
+ * `,"field":` per field, and the kind's `fields` function or None); a type without one is
+ * written as json.dumps of its dict (dump(seq, record)). Every event goes into one buffer,
+ * each followed by a newline, and the batch becomes one string. */
+static PyObject *
+lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "lines() takes 6 arguments");
         return NULL;
     }
     const Py_ssize_t first = PyLong_AsSsize_t(args[0]);
     if (first == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    PyObject *records = args[1], *type_texts = args[2], *key_texts = args[3];
-    PyObject *texts = args[4], *dumped = args[5], *value_text = args[6], *dump = args[7];
-    if (!PyList_Check(records) || !PyDict_Check(type_texts) || !PyDict_Check(key_texts)
-        || !PyDict_Check(texts) || !PyAnySet_Check(dumped)) {
-        PyErr_SetString(PyExc_TypeError, "to_json(): a list of records and the tables");
+    PyObject *records = args[1], *plans = args[2], *rows_type = args[3];
+    PyObject *value_text = args[4], *dump = args[5];
+    if (!PyList_Check(records) || !PyDict_Check(plans) || !PyType_Check(rows_type)) {
+        PyErr_SetString(PyExc_TypeError, "lines(): a list of records and the tables");
         return NULL;
     }
     const Py_ssize_t count = PyList_GET_SIZE(records);
-    PyObject *out = PyList_New(count);
-    if (out == NULL) {
+    Buf b;
+    /* About what an event takes, so that the buffer seldom grows. */
+    if (buf_init_str(&b, 256 + count * 192) < 0) {
         return NULL;
     }
-    Buf b;
-    buf_init(&b);
     /* The text of the last time written: the events of one instant share it. */
     char t_chars[64];
     int t_len = 0;
     double last_t = Py_NAN;
-    PyObject *t_text = NULL; /* the same as a str, made when a Python helper needs it */
+    PyObject *cache_kind[KINDS_CACHED], *cache_plan[KINDS_CACHED];
+    int cached = 0;
+    PyObject *out = NULL;
 
     for (Py_ssize_t k = 0; k < count; ++k) {
         PyObject *r = PyList_GET_ITEM(records, k);
         if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) < 2) {
-            PyErr_SetString(PyExc_TypeError, "to_json(): a record is a tuple (type, t, ...)");
+            PyErr_SetString(PyExc_TypeError, "lines(): a record is a tuple (type, t, ...)");
             goto fail;
         }
         PyObject *kind = PyTuple_GET_ITEM(r, 0), *t = PyTuple_GET_ITEM(r, 1);
         const Py_ssize_t seq = first + k;
-        if (!(PyFloat_CheckExact(t) && PyFloat_AS_DOUBLE(t) == last_t && last_t != 0.0)) {
-            Py_CLEAR(t_text);
-            if (PyFloat_CheckExact(t)) {
+        const int t_float = PyFloat_CheckExact(t);
+        if (!(t_float && PyFloat_AS_DOUBLE(t) == last_t && last_t != 0.0)) {
+            if (t_float) {
                 last_t = PyFloat_AS_DOUBLE(t);
                 t_len = float_chars(last_t, t_chars);
             } else {
@@ -358,179 +550,120 @@ to_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                     buf_free(&tb);
                     goto fail;
                 }
-                if (tb.len > (Py_ssize_t)sizeof t_chars) { /* not a time: let Python say so */
-                    t_text = buf_str(&tb);
-                    buf_free(&tb);
-                    if (t_text == NULL) {
-                        goto fail;
-                    }
+                if (tb.len > (Py_ssize_t)sizeof t_chars) { /* not a time: json.dumps says */
                     t_len = -1;
                 } else {
                     memcpy(t_chars, tb.data, (size_t)tb.len);
                     t_len = (int)tb.len;
-                    buf_free(&tb);
                 }
+                buf_free(&tb);
             }
         }
-        PyObject *text = NULL;
-        PyObject *own = PyDict_GetItemWithError(texts, kind);
-        if (own == NULL && PyErr_Occurred()) {
-            goto fail;
+        /* The plan of this kind: a batch holds a few kinds, each met again and again, and
+         * the engine logs each kind with one str object, so the object finds it. */
+        PyObject *plan = NULL;
+        int c = 0;
+        while (c < cached && cache_kind[c] != kind) {
+            ++c;
         }
-        PyObject *keys = NULL;
-        if (own == NULL) {
-            int in_dumped = PySet_Contains(dumped, kind);
-            if (in_dumped < 0) {
+        if (c < cached) {
+            plan = cache_plan[c];
+        } else {
+            plan = PyDict_GetItemWithError(plans, kind);
+            if (plan == NULL && PyErr_Occurred()) {
                 goto fail;
             }
-            if (!in_dumped) {
-                keys = PyDict_GetItemWithError(key_texts, kind);
-                if (keys == NULL && PyErr_Occurred()) {
-                    goto fail;
-                }
+            if (plan != NULL && cached < KINDS_CACHED) {
+                /* Held, so that neither can go away while this call keeps them. */
+                Py_INCREF(kind);
+                Py_INCREF(plan);
+                cache_kind[cached] = kind;
+                cache_plan[cached] = plan;
+                ++cached;
             }
         }
-        if (own != NULL || keys == NULL) {
+        if (plan == NULL || t_len < 0) {
             PyObject *seq_obj = PyLong_FromSsize_t(seq);
             if (seq_obj == NULL) {
                 goto fail;
             }
-            if (own != NULL) {
-                if (t_text == NULL) {
-                    t_text = PyUnicode_FromStringAndSize(t_chars, t_len);
-                    if (t_text == NULL) {
-                        Py_DECREF(seq_obj);
-                        goto fail;
-                    }
-                }
-                text = PyObject_CallFunctionObjArgs(own, seq_obj, r, t_text, NULL);
-            } else {
-                text = PyObject_CallFunctionObjArgs(dump, seq_obj, r, NULL);
-            }
+            PyObject *text = PyObject_CallFunctionObjArgs(dump, seq_obj, r, NULL);
             Py_DECREF(seq_obj);
             if (text == NULL) {
                 goto fail;
             }
-        } else {
-            PyObject *type_text = PyDict_GetItemWithError(type_texts, kind);
-            if (type_text == NULL) {
-                if (!PyErr_Occurred()) {
-                    PyErr_SetObject(PyExc_KeyError, kind);
-                }
+            const int rc = buf_add_text(&b, text);
+            Py_DECREF(text);
+            if (rc < 0 || buf_lit(&b, "\n") < 0) {
                 goto fail;
             }
-            if (!PyList_Check(keys)) {
-                PyErr_SetString(PyExc_TypeError, "to_json(): key texts are lists");
-                goto fail;
-            }
-            const Py_ssize_t fields = PyList_GET_SIZE(keys);
-            if (PyTuple_GET_SIZE(r) < 2 + fields) {
+            continue;
+        }
+        if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 3
+            || !PyTuple_Check(PyTuple_GET_ITEM(plan, 1))) {
+            PyErr_SetString(PyExc_TypeError, "lines(): a plan is (type text, key texts, fields)");
+            goto fail;
+        }
+        PyObject *keys = PyTuple_GET_ITEM(plan, 1), *fields = PyTuple_GET_ITEM(plan, 2);
+        const Py_ssize_t width = PyTuple_GET_SIZE(keys);
+        /* The field values: the record's own after (type, t), or what its kind makes of it. */
+        PyObject *made = NULL;
+        PyObject *const *values;
+        if (fields == Py_None) {
+            if (PyTuple_GET_SIZE(r) < 2 + width) {
                 PyErr_SetString(PyExc_IndexError, "tuple index out of range");
                 goto fail;
             }
-            char num[24];
-            b.len = 0;
-            if (buf_lit(&b, "{\"seq\":") < 0 || buf_add(&b, num, int_chars(seq, num)) < 0
-                || buf_lit(&b, ",\"t\":") < 0) {
+            values = &PyTuple_GET_ITEM(r, 2);
+        } else {
+            made = PyObject_CallOneArg(fields, r);
+            if (made == NULL) {
                 goto fail;
             }
-            if (t_len >= 0 ? buf_add(&b, t_chars, t_len) < 0 : buf_add_text(&b, t_text) < 0) {
+            if (!PyTuple_Check(made) || PyTuple_GET_SIZE(made) != width) {
+                Py_DECREF(made);
+                PyErr_SetString(PyExc_ValueError, "zip() arguments have different lengths");
                 goto fail;
             }
-            if (buf_add_text(&b, type_text) < 0) {
-                goto fail;
-            }
-            for (Py_ssize_t f = 0; f < fields; ++f) {
-                if (buf_add_text(&b, PyList_GET_ITEM(keys, f)) < 0
-                    || write_value(&b, PyTuple_GET_ITEM(r, 2 + f), value_text) < 0) {
-                    goto fail;
-                }
-            }
-            if (buf_lit(&b, "}") < 0) {
-                goto fail;
-            }
-            text = buf_str(&b);
-            if (text == NULL) {
-                goto fail;
+            values = &PyTuple_GET_ITEM(made, 0);
+        }
+        int rc = buf_lit(&b, "{\"seq\":") < 0 || buf_int(&b, seq) < 0
+                         || buf_lit(&b, ",\"t\":") < 0 || buf_add(&b, t_chars, t_len) < 0
+                         || buf_add_text(&b, PyTuple_GET_ITEM(plan, 0)) < 0
+                     ? -1
+                     : 0;
+        for (Py_ssize_t f = 0; rc == 0 && f < width; ++f) {
+            PyObject *value = values[f];
+            if (buf_add_text(&b, PyTuple_GET_ITEM(keys, f)) < 0) {
+                rc = -1;
+            } else if (PyFloat_CheckExact(value) && PyFloat_AS_DOUBLE(value) == last_t
+                       && last_t != 0.0) { /* a field at the event's own time */
+                rc = buf_add(&b, t_chars, t_len);
+            } else if (Py_TYPE(value) == (PyTypeObject *)rows_type) {
+                rc = write_rows(&b, value, value_text);
+            } else {
+                rc = write_value(&b, value, value_text);
             }
         }
-        PyList_SET_ITEM(out, k, text);
+        Py_XDECREF(made);
+        if (rc < 0 || buf_lit(&b, "}\n") < 0) {
+            goto fail;
+        }
     }
-    Py_XDECREF(t_text);
-    buf_free(&b);
-    return out;
+    out = buf_into_str(&b);
 fail:
-    Py_XDECREF(t_text);
     buf_free(&b);
-    Py_DECREF(out);
-    return NULL;
-}
-
-/* pick_text(seq, t, req, lb, session, chosen, names, loads, reason, value_text): an
- * `lb.pick` event as patterns/nodes/load_balancer.py's `_lb_pick_json` writes it. */
-static PyObject *
-pick_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 10) {
-        PyErr_SetString(PyExc_TypeError, "pick_text() takes 10 arguments");
-        return NULL;
+    for (int c = 0; c < cached; ++c) {
+        Py_DECREF(cache_kind[c]);
+        Py_DECREF(cache_plan[c]);
     }
-    PyObject *value_text = args[9];
-    PyObject *names = PySequence_Fast(args[6], "pick_text(): names are a sequence");
-    if (names == NULL) {
-        return NULL;
-    }
-    PyObject *loads = PySequence_Fast(args[7], "pick_text(): loads are a sequence");
-    if (loads == NULL) {
-        Py_DECREF(names);
-        return NULL;
-    }
-    PyObject *result = NULL;
-    Buf b;
-    buf_init(&b);
-    const Py_ssize_t n = PySequence_Fast_GET_SIZE(names);
-    if (n != PySequence_Fast_GET_SIZE(loads)) {
-        PyErr_SetString(PyExc_ValueError, "zip() arguments have different lengths");
-        goto done;
-    }
-    if (buf_lit(&b, "{\"seq\":") < 0 || write_value(&b, args[0], value_text) < 0
-        || buf_lit(&b, ",\"t\":") < 0 || buf_add_text(&b, args[1]) < 0
-        || buf_lit(&b, ",\"type\":\"lb.pick\",\"req\":") < 0
-        || write_value(&b, args[2], value_text) < 0 || buf_lit(&b, ",\"lb\":") < 0
-        || write_value(&b, args[3], value_text) < 0 || buf_lit(&b, ",\"session\":") < 0
-        || write_value(&b, args[4], value_text) < 0 || buf_lit(&b, ",\"chosen\":") < 0
-        || write_value(&b, args[5], value_text) < 0
-        || buf_lit(&b, ",\"candidates\":[") < 0) {
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; ++i) {
-        if ((i > 0 && buf_lit(&b, ",") < 0) || buf_lit(&b, "{\"target\":") < 0
-            || write_value(&b, PySequence_Fast_GET_ITEM(names, i), value_text) < 0
-            || buf_lit(&b, ",\"load\":") < 0
-            || write_value(&b, PySequence_Fast_GET_ITEM(loads, i), value_text) < 0
-            || buf_lit(&b, "}") < 0) {
-            goto done;
-        }
-    }
-    if (buf_lit(&b, "],\"reason\":") < 0 || write_value(&b, args[8], value_text) < 0
-        || buf_lit(&b, "}") < 0) {
-        goto done;
-    }
-    result = buf_str(&b);
-done:
-    buf_free(&b);
-    Py_DECREF(names);
-    Py_DECREF(loads);
-    return result;
+    return out;
 }
 
 static PyMethodDef methods[] = {
-    {"to_json", (PyCFunction)(void (*)(void))to_json, METH_FASTCALL,
-     "to_json(first_seq, records, type_texts, key_texts, texts, dumped, value_text, dump):"
-     " patterns.events.to_json with its tables."},
-    {"pick_text", (PyCFunction)(void (*)(void))pick_text, METH_FASTCALL,
-     "pick_text(seq, t, req, lb, session, chosen, names, loads, reason, value_text):"
-     " an lb.pick event's stored form."},
+    {"lines", (PyCFunction)(void (*)(void))lines, METH_FASTCALL,
+     "lines(first_seq, records, plans, rows_type, value_text, dump):"
+     " patterns.events.to_lines with its tables."},
     {"float_text", (PyCFunction)float_text, METH_O, "float_text(x): repr(x), by Ryu."},
     {NULL, NULL, 0, NULL},
 };
@@ -542,5 +675,10 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__stored(void)
 {
+    KEYS_NAME = PyUnicode_InternFromString("keys");
+    COLUMNS_NAME = PyUnicode_InternFromString("columns");
+    if (KEYS_NAME == NULL || COLUMNS_NAME == NULL) {
+        return NULL;
+    }
     return PyModule_Create(&module);
 }

@@ -15,9 +15,9 @@ import random
 from typing import TYPE_CHECKING, Any, Final
 
 from patterns import schema
-from patterns.balancing import ALGORITHMS, Pick
+from patterns.balancing import ALGORITHMS, Algorithm, Pick
 from patterns.distributions import stable_hash
-from patterns.events import NATIVE_STORED, build_with, string_text, value_text
+from patterns.events import Rows, build_with
 from patterns.nodes.base import (
     FAILED,
     Drawing,
@@ -330,19 +330,27 @@ register(LoadBalancer)
 
 
 # -- the lb.pick event, built from what `accept` logged --------------------------
-def _pick(r: tuple[Any, ...]) -> tuple[list[str], list[int], str]:
-    """The candidates' names and loads of a logged `lb.pick`, and its reason."""
+_CANDIDATE_KEYS: Final = ("target", "load")
+
+
+def _pick(r: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The fields of a logged `lb.pick` (FIELDS' order), its candidates as Rows of their
+    names and loads, and its reason."""
     # Logged by LoadBalancer.accept as (..., chosen, algorithm, candidate
     # indices, every target's load, chosen index, the algorithm's note).
-    algorithm, cands, loads = r[6], r[7], r[8]
+    # Typed, so that the compiled build reads them natively (r is a tuple of Any).
+    algorithm: Algorithm = r[6]
+    cands: list[int] = r[7]
+    loads: list[int] = r[8]
     names = algorithm.lb.names
-    if len(cands) == len(loads):
+    every = len(cands) == len(loads)
+    if every:
         # Every target is a candidate (cands[j] == j), the common case: the
         # logged copy of the loads is the candidates' loads, in order, and
         # nothing else holds it. `names` may have grown since (targets added
         # after the pick): the first len(loads) of them are those targets.
         cand_loads = loads
-        cand_names = names[: len(loads)]
+        cand_names = names if len(names) == len(loads) else names[: len(loads)]
     else:
         cand_loads = [loads[c] for c in cands]
         cand_names = [names[c] for c in cands]
@@ -350,66 +358,22 @@ def _pick(r: tuple[Any, ...]) -> tuple[list[str], list[int], str]:
     if reasons is None:
         reason = algorithm.explain(Pick(algorithm, cands, cand_loads, r[9], r[4], r[10]))
     else:
-        # The same chosen index, note and loads of the same candidates give
-        # the same words: a balancer sees few such combinations.
-        # Every target a candidate: the loads' length says which they are.
-        key = (r[9], r[10], None if cand_loads is loads else tuple(cands), tuple(cand_loads))
-        reason = reasons.get(key)
-        if reason is None:
+        # Picks alike in what the algorithm's words depend on get the same words: a
+        # balancer sees few such combinations (Algorithm.reason_key).
+        key = algorithm.reason_key(cands, cand_loads, r[9], r[10], every)
+        kept = reasons.get(key)
+        if kept is None:
             if len(reasons) >= REASONS_KEPT:
                 reasons.clear()
             reason = reasons[key] = algorithm.explain(
                 Pick(algorithm, cands, cand_loads, r[9], r[4], r[10])
             )
-    return cand_names, cand_loads, reason
+        else:
+            reason = kept
+    return (r[2], r[3], r[4], r[5], Rows(_CANDIDATE_KEYS, (cand_names, cand_loads)), reason)
 
 
-def _lb_pick(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
-    names, loads, reason = _pick(r)
-    return {
-        "seq": seq,
-        "t": r[1],
-        "type": "lb.pick",
-        "req": r[2],
-        "lb": r[3],
-        "session": r[4],
-        "chosen": r[5],
-        # Pick.candidates(), from the loads of every target as logged.
-        "candidates": [{"target": n, "load": x} for n, x in zip(names, loads, strict=True)],
-        "reason": reason,
-    }
-
-
-# `{"target":"<name>","load":` per target name met: a balancer picks among the
-# same few targets all run long, eight of them an event in the benchmark.
-_CANDIDATE_TEXT: dict[str, str] = {}
-
-
-def _lb_pick_json(seq: int, r: tuple[Any, ...], t: str) -> str:
-    names, loads, reason = _pick(r)
-    if NATIVE_STORED is not None:  # the same bytes, written in C (patterns/stored.c)
-        text: str = NATIVE_STORED.pick_text(
-            seq, t, r[2], r[3], r[4], r[5], names, loads, reason, value_text
-        )
-        return text
-    heads = _CANDIDATE_TEXT
-    parts = []
-    for n, x in zip(names, loads, strict=True):
-        head = heads.get(n)
-        if head is None:
-            if len(heads) >= REASONS_KEPT:  # bounded in a worker that runs many topologies
-                heads.clear()
-            head = heads[n] = f'{{"target":{string_text(n)},"load":'
-        parts.append(head + value_text(x) + "}")
-    candidates = ",".join(parts)
-    return (
-        f'{{"seq":{seq},"t":{t},"type":"lb.pick","req":{value_text(r[2])},'
-        f'"lb":{value_text(r[3])},"session":{value_text(r[4])},"chosen":{value_text(r[5])},'
-        f'"candidates":[{candidates}],"reason":{value_text(reason)}}}'
-    )
-
-
-build_with("lb.pick", _lb_pick, _lb_pick_json)
+build_with("lb.pick", _pick)
 
 
 def _never(req: Request, outcome: int) -> None:

@@ -109,3 +109,26 @@ def test_it_keeps_sticky_sessions_until_health_checks_mark_their_target_down() -
     assert len(moved_sessions) == len(set(moved_sessions))  # each moves once
     crashed_after = [p for p in picks(evs) if p["chosen"] == "api#1" and p["t"] > 2000]
     assert crashed_after and all(p["t"] < down_t for p in crashed_after)
+
+
+def test_least_connections_keeps_its_words_under_what_they_depend_on() -> None:
+    """The reason cache (Algorithm.reason_key): picks that share a least-connections key
+    are explained in the same words, with every candidate or a subset of them."""
+    import random
+
+    from patterns.balancing import LeastConnections, Pick
+
+    sim = Simulation(balanced("least_connections", [("api", 6, 1)], duration_ms=100))
+    lb = next(n for n in sim.nodes.values() if n.kind == "load_balancer")
+    algorithm = LeastConnections(lb)
+    rng = random.Random(7)
+    words: dict[object, str] = {}
+    for _ in range(4000):
+        every = rng.random() < 0.5
+        cands = list(range(6)) if every else sorted(rng.sample(range(6), rng.randint(1, 5)))
+        loads = [rng.choice((0, 1, 2, 3, 40_000)) for _ in cands]  # past 15 bits too
+        index = rng.choice(cands)
+        key = algorithm.reason_key(cands, loads, index, None, every)
+        said = algorithm.explain(Pick(algorithm, cands, loads, index, "s", None))
+        assert words.setdefault(key, said) == said
+    assert len(words) < 1000  # far fewer than the loads' combinations

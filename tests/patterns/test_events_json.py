@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from patterns import Simulation, scenarios
-from patterns.events import to_dicts, to_json
+from patterns.events import Rows, to_dicts, to_json, to_lines, value_text
 
 from .topologies import balanced, exp
 
@@ -62,3 +62,21 @@ def test_faults_balancer_subsets_and_odd_values_write_the_same_bytes() -> None:
         ("request.done", 2, True, "users", 1.0, "ok"),
     ]
     assert to_json(7, odd) == [json.dumps(e, separators=(",", ":")) for e in to_dicts(7, odd)]
+
+
+def test_a_batch_is_one_string_of_lines() -> None:
+    """advance_lines: the texts of advance_json, each followed by a newline, as one string."""
+    doc = balanced("round_robin", [("api", 2, exp(10))], rate=50, duration_ms=1500)
+    lines, texts = Simulation(doc, seed=2), Simulation(doc, seed=2)
+    a = lines.advance_lines(800.0) + lines.advance_lines(lines.now)
+    b = texts.advance_json(800.0) + texts.advance_json(texts.now)
+    assert a == "".join(t + "\n" for t in b) and a.count("\n") == len(b) > 50
+    assert to_lines(0, []) == "" and to_json(0, []) == []
+
+
+def test_rows_are_written_as_the_list_of_objects_they_stand_for() -> None:
+    """A kind's Rows (the balancer's candidates): json.dumps of its dicts, odd values too."""
+    rows = Rows(("target", "load"), (["a#0", "caf\u00e9", 'q"'], [0, 2.5, -(2**70)]))
+    assert rows.dicts()[1] == {"target": "caf\u00e9", "load": 2.5}
+    assert value_text(rows) == json.dumps(rows.dicts(), separators=(",", ":"))
+    assert value_text(Rows(("k",), ([],))) == "[]"

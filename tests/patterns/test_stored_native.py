@@ -57,7 +57,7 @@ def test_values_the_c_writer_leaves_to_python_come_out_the_same() -> None:
     odd = [
         ("node.fail", 0.0, 1, "", "n#0", "tab\there, a \\ and a \x7f"),
         ("node.fail", 1.5, 2**70, "\u00e9\u00e8", "n#0", "\x00\x1f\ud83d"),
-        ("node.fail", 1.5, -(2**63), "a", "n#0", "quote \" inside"),
+        ("node.fail", 1.5, -(2**63), "a", "n#0", 'quote " inside'),
         ("node.fail", 1.5, -(2**63) - 1, "a", "n#0", ""),
         ("msg.send", 7, False, None, True, [1, "x", {"k": 2.5}]),
         ("msg.send", 7, 0, {"b": [None]}, "z", -0.0),
@@ -73,3 +73,23 @@ def test_a_malformed_record_raises_instead_of_writing() -> None:
         to_json(0, [("node.fail", 1.0, 1)])
     with pytest.raises(TypeError):
         to_json(0, [["node.fail", 1.0, 1, "a", "a#0", "x"]])  # type: ignore[list-item]
+
+
+def test_rows_are_written_by_c_as_python_writes_them() -> None:
+    """A kind's Rows (the balancer's candidates) written in C: odd keys and values, no
+    rows, no columns; columns of different lengths are refused, as zip(strict=True) does."""
+    plans = {"x": (',"type":"x"', (',"c":', ',"d":'), lambda r: (r[2], r[3]))}
+    records = [
+        ("x", 1.0, events.Rows(("target", 'lo"ad'), (["a", "b\u00e9", "c"], [1, 2.5, 2**80])), 1.0),
+        ("x", 2.0, events.Rows(("k",), ([],)), 2.5),
+        ("x", 2.0, events.Rows((), ()), None),
+    ]
+    written = native.lines(0, records, plans, events.Rows, events.value_text, None)
+    assert written == "".join(
+        f'{{"seq":{i},"t":{r[1]!r},"type":"x","c":{events.value_text(r[2])},'
+        f'"d":{json.dumps(r[3])}}}\n'
+        for i, r in enumerate(records)
+    )
+    uneven = events.Rows(("a", "b"), (["x"], [1, 2]))
+    with pytest.raises(ValueError):
+        native.lines(0, [("x", 1.0, uneven, 1)], plans, events.Rows, events.value_text, None)
