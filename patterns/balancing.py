@@ -136,7 +136,7 @@ class WeightedRoundRobin(Algorithm):
         return f"smooth weighted round robin: {v.chosen} had the highest running score ({parts})"
 
 
-_FIELD: Final = 1 << 15  # LeastConnections.reason_key: the room for each number in its key
+_FIELD: Final = 32768  # LeastConnections.reason_key: the room for each number in its key
 
 
 class LeastConnections(Algorithm):
@@ -196,22 +196,22 @@ class LeastConnections(Algorithm):
     ) -> object:
         # `explain` reads the chosen target, its load, and the others' lowest and
         # highest: far fewer combinations than the loads themselves, so the words
-        # are found again far more often (-1: no other candidate).
+        # are found again far more often (-1: no other candidate). Written for the
+        # compiled build: a range loop and small ints stay in machine words.
         k = index if every else cands.index(index)
+        mine = loads[k]
         low = high = -1
-        j = 0
-        for x in loads:
+        for j in range(len(loads)):
             if j != k:
+                x = loads[j]
                 if low < 0 or x < low:
                     low = x
                 if x > high:
                     high = x
-            j += 1
-        mine = loads[k]
-        if index < _FIELD and mine < _FIELD and high < _FIELD - 1:
+        if index < _FIELD and mine < _FIELD and low < _FIELD - 1 and high < _FIELD - 1:
             # The four in one int (15 bits each), which hashes and compares cheaper
             # than a tuple; no tuple key is ever an int, so the two never meet.
-            return ((index * _FIELD + mine) * _FIELD + low + 1) * _FIELD + high + 1
+            return (((index << 15) | mine) << 30) | ((low + 1) << 15) | (high + 1)
         return (index, mine, low, high)
 
 

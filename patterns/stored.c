@@ -324,12 +324,25 @@ buf_float(Buf *b, double x)
 
 /* ---- values --------------------------------------------------------------------------- */
 
-/* The bytes json.dumps escapes (ensure_ascii): controls, the quote and the backslash;
+/* The bytes json.dumps escapes (ensure_ascii): controls, DEL, the quote and the backslash;
  * a non-ASCII string is left to Python. */
 static const unsigned char ESCAPED[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 0, 0, 1 /* " */, ['\\'] = 1,
+    1, 1, 1, 1, 0, 0, 1 /* " */, ['\\'] = 1, [127] = 1 /* DEL: not printable */,
 };
+
+/* Whether any of eight ASCII bytes is a control, DEL, a quote or a backslash: the usual
+ * bit trick for "a byte below 0x20" and "a byte equal to c" (x ^ c has a zero byte);
+ * with every byte below 0x80 a borrow reaches a high bit only where one of them is. */
+static inline int
+needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    const uint64_t del = w ^ (ones * 0x7f);
+    return (((w - ones * 0x20) | (quote - ones) | (backslash - ones) | (del - ones)) & highs)
+           != 0;
+}
 
 /* One value as `value_text(value)` writes it; the cases not handled here call it. */
 static int
@@ -339,6 +352,15 @@ write_value(Buf *b, PyObject *value, PyObject *value_text)
         const Py_ssize_t n = PyUnicode_GET_LENGTH(value);
         const Py_UCS1 *s = PyUnicode_1BYTE_DATA(value);
         Py_ssize_t i = 0;
+        /* Eight characters at a time while none needs an escape (all are ASCII here). */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (needs_escape(w)) {
+                break;
+            }
+            i += 8;
+        }
         while (i < n && !ESCAPED[s[i]]) {
             ++i;
         }

@@ -93,3 +93,19 @@ def test_rows_are_written_by_c_as_python_writes_them() -> None:
     uneven = events.Rows(("a", "b"), (["x"], [1, 2]))
     with pytest.raises(ValueError):
         native.lines(0, [("x", 1.0, uneven, 1)], plans, events.Rows, events.value_text, None)
+
+
+def test_strings_needing_escapes_anywhere_are_written_as_json_writes_them() -> None:
+    """The C writer looks at eight characters at a time: escapes (controls, DEL, quotes,
+    backslashes) at every position of short and long strings. DEL alone was once written
+    raw: json.dumps writes it as \\u007f."""
+    rng = random.Random(12)
+    odd = '"\\\t\x00\x1f\x7f/ ~'
+    names = ["x" * n + c + "y" * m for c in odd for n in range(18) for m in (0, 1, 9)]
+    names += [
+        "".join(rng.choice("ab#-" + odd) for _ in range(rng.randint(0, 40))) for _ in range(3000)
+    ]
+    records = [("node.fail", 1.0, k, name, "n#0", name[::-1]) for k, name in enumerate(names)]
+    assert to_json(0, records) == [
+        json.dumps(e, separators=(",", ":")) for e in to_dicts(0, records)
+    ]
