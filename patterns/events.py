@@ -70,34 +70,26 @@ def declare(fields: dict[str, tuple[str, ...]]) -> None:
         _PLANS[kind] = _plan(kind, None)
 
 
-class Rows:
-    """A field whose value is a list of objects with the same keys, one per row, given by
-    columns: `[{keys[0]: columns[0][i], keys[1]: columns[1][i], ...} for each row i]`. A
-    kind's `fields` (build_with) returns it so that the stored form is written straight
-    from the columns, without a dict per row."""
-
-    __slots__ = ("keys", "columns")
-
-    def __init__(self, keys: tuple[str, ...], columns: tuple[list[Any], ...]):
-        self.keys = keys
-        self.columns = columns
-
-    def dicts(self) -> list[dict[str, Any]]:
-        keys = self.keys
-        return [dict(zip(keys, row, strict=True)) for row in zip(*self.columns, strict=True)]
+def rows_dicts(rows: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The list of objects a kind's rows stand for (build_with): `rows` is `(keys, column,
+    column, ...)`, row i the object `{keys[0]: column0[i], keys[1]: column1[i], ...}`."""
+    keys = rows[0]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*rows[1:], strict=True)]
 
 
 def build_with(kind: str, fields: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> None:
     """Build `kind`'s events with the module that logs them, for a kind whose logged tuple
     is not its fields in order (such as `lb.pick`): `fields(record)` gives the event's
-    field values in FIELDS order, a `Rows` for a list of objects. Both the event dict and
-    the stored form are made from them."""
+    field values in FIELDS order. A list of objects with the same keys is given as rows,
+    a tuple `(keys, column, column, ...)` (rows_dicts), so that the stored form is written
+    straight from the columns without a dict per row; no other value of `fields` is a
+    tuple. Both the event dict and the stored form are made from them."""
     names = FIELDS[kind]
 
     def build(seq: int, r: tuple[Any, ...]) -> dict[str, Any]:
         event: dict[str, Any] = {"seq": seq, "t": r[1], "type": kind}
         for name, value in zip(names, fields(r), strict=True):
-            event[name] = value.dicts() if type(value) is Rows else value
+            event[name] = rows_dicts(value) if type(value) is tuple else value
         return event
 
     _BUILDERS[kind] = build
@@ -161,8 +153,7 @@ string_text = encode_basestring_ascii  # json.dumps's own, for its default ensur
 
 
 def value_text(value: object) -> str:
-    """`value` as `json.dumps(value, separators=(",", ":"))` writes it (a `Rows` as the
-    list of objects it stands for)."""
+    """`value` as `json.dumps(value, separators=(",", ":"))` writes it."""
     if type(value) is str:
         return string_text(value)
     if type(value) is float:
@@ -171,16 +162,15 @@ def value_text(value: object) -> str:
         return repr(value)
     if type(value) is int:
         return str(value)
-    if type(value) is Rows:
-        return _rows_text(value)
     return json.dumps(value, separators=(",", ":"))  # None, bools, lists, dicts
 
 
-def _rows_text(rows: Rows) -> str:
-    keys = [string_text(key) + ":" for key in rows.keys]
+def rows_text(rows: tuple[Any, ...]) -> str:
+    """Rows (build_with) as `json.dumps` writes the list of objects they stand for."""
+    keys = [string_text(key) + ":" for key in rows[0]]
     objects = (
         "{" + ",".join(key + value_text(x) for key, x in zip(keys, row, strict=True)) + "}"
-        for row in zip(*rows.columns, strict=True)
+        for row in zip(*rows[1:], strict=True)
     )
     return "[" + ",".join(objects) + "]"
 
@@ -225,7 +215,7 @@ def to_lines(first_seq: int, records: list[tuple[Any, ...]]) -> str:
     each of `to_dicts(first_seq, records)` followed by a newline, byte for byte, without
     building the dicts, as one string (what a JSON Lines file holds)."""
     if NATIVE_STORED is not None:
-        text: str = NATIVE_STORED.lines(first_seq, records, _PLANS, Rows, value_text, _dump)
+        text: str = NATIVE_STORED.lines(first_seq, records, _PLANS, value_text, _dump)
         return text
     out: list[str] = []
     seq = first_seq
@@ -259,6 +249,8 @@ def to_lines(first_seq: int, records: list[tuple[Any, ...]]) -> str:
             out.append(key)
             if type(value) is float and value == last_t and value != 0.0:
                 out.append(last_text)
+            elif fields is not None and type(value) is tuple:
+                out.append(rows_text(value))
             else:
                 out.append(value_text(value))
         out.append("}\n")

@@ -417,46 +417,24 @@ float_text(PyObject *module, PyObject *value)
 
 /* ---- events ---------------------------------------------------------------------------- */
 
-/* The names of a Rows' attributes, made once (PyInit__stored). */
-static PyObject *KEYS_NAME, *COLUMNS_NAME;
-
-/* A Rows value (patterns.events.Rows: keys, columns) as the list of objects it stands for:
- * `[{"k0":c0[0],"k1":c1[0]},...]`. */
-static int
-write_rows_of(Buf *b, PyObject *keys, PyObject *columns, PyObject *value_text);
-
+/* Rows, a kind's list of objects (patterns.events.build_with): the tuple (keys, column,
+ * column, ...), written as `[{"k0":c0[0],"k1":c1[0]},...]`. */
 static int
 write_rows(Buf *b, PyObject *rows, PyObject *value_text)
 {
-    PyObject *keys = PyObject_GetAttr(rows, KEYS_NAME);
-    if (keys == NULL) {
+    PyObject *keys = PyTuple_GET_SIZE(rows) > 0 ? PyTuple_GET_ITEM(rows, 0) : NULL;
+    if (keys == NULL || !PyTuple_Check(keys)
+        || PyTuple_GET_SIZE(keys) != PyTuple_GET_SIZE(rows) - 1) {
+        PyErr_SetString(PyExc_ValueError, "rows: a tuple of keys, then as many columns");
         return -1;
     }
-    PyObject *columns = PyObject_GetAttr(rows, COLUMNS_NAME);
-    if (columns == NULL) {
-        Py_DECREF(keys);
-        return -1;
-    }
-    const int rc = write_rows_of(b, keys, columns, value_text);
-    Py_DECREF(keys);
-    Py_DECREF(columns);
-    return rc;
-}
-
-static int
-write_rows_of(Buf *b, PyObject *keys, PyObject *columns, PyObject *value_text)
-{
-    if (!PyTuple_Check(keys) || !PyTuple_Check(columns)
-        || PyTuple_GET_SIZE(keys) != PyTuple_GET_SIZE(columns)) {
-        PyErr_SetString(PyExc_ValueError, "Rows: as many columns as keys, in tuples");
-        return -1;
-    }
+    PyObject *const *columns = &PyTuple_GET_ITEM(rows, 1);
     const Py_ssize_t width = PyTuple_GET_SIZE(keys);
     Py_ssize_t n = -1;
     for (Py_ssize_t j = 0; j < width; ++j) {
-        PyObject *column = PyTuple_GET_ITEM(columns, j);
+        PyObject *column = columns[j];
         if (!PyList_Check(column) && !PyTuple_Check(column)) {
-            PyErr_SetString(PyExc_TypeError, "a Rows column is a list or a tuple");
+            PyErr_SetString(PyExc_TypeError, "a column of rows is a list or a tuple");
             return -1;
         }
         const Py_ssize_t size = PySequence_Fast_GET_SIZE(column);
@@ -487,7 +465,7 @@ write_rows_of(Buf *b, PyObject *keys, PyObject *columns, PyObject *value_text)
             rc = buf_lit(b, ",");
         }
         for (Py_ssize_t j = 0; rc == 0 && j < width; ++j) {
-            PyObject *column = PyTuple_GET_ITEM(columns, j);
+            PyObject *column = columns[j];
             if (few) {
                 rc = buf_add(b, heads.data + ends[j], ends[j + 1] - ends[j]);
             } else {
@@ -514,7 +492,7 @@ write_rows_of(Buf *b, PyObject *keys, PyObject *columns, PyObject *value_text)
 /* How many kinds of event one call of lines() remembers the plans of. */
 #define KINDS_CACHED 16
 
-/* lines(first_seq, records, plans, rows_type, value_text, dump)
+/* lines(first_seq, records, plans, value_text, dump)
  *
  * patterns.events.to_lines with its tables passed in: per type a plan (`,"type":"…"`,
  * `,"field":` per field, and the kind's `fields` function or None); a type without one is
@@ -523,17 +501,17 @@ write_rows_of(Buf *b, PyObject *keys, PyObject *columns, PyObject *value_text)
 static PyObject *
 lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "lines() takes 6 arguments");
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "lines() takes 5 arguments");
         return NULL;
     }
     const Py_ssize_t first = PyLong_AsSsize_t(args[0]);
     if (first == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    PyObject *records = args[1], *plans = args[2], *rows_type = args[3];
-    PyObject *value_text = args[4], *dump = args[5];
-    if (!PyList_Check(records) || !PyDict_Check(plans) || !PyType_Check(rows_type)) {
+    PyObject *records = args[1], *plans = args[2];
+    PyObject *value_text = args[3], *dump = args[4];
+    if (!PyList_Check(records) || !PyDict_Check(plans)) {
         PyErr_SetString(PyExc_TypeError, "lines(): a list of records and the tables");
         return NULL;
     }
@@ -661,7 +639,7 @@ lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             } else if (PyFloat_CheckExact(value) && PyFloat_AS_DOUBLE(value) == last_t
                        && last_t != 0.0) { /* a field at the event's own time */
                 rc = buf_add(&b, t_chars, t_len);
-            } else if (Py_TYPE(value) == (PyTypeObject *)rows_type) {
+            } else if (fields != Py_None && PyTuple_CheckExact(value)) { /* rows */
                 rc = write_rows(&b, value, value_text);
             } else {
                 rc = write_value(&b, value, value_text);
@@ -684,7 +662,7 @@ fail:
 
 static PyMethodDef methods[] = {
     {"lines", (PyCFunction)(void (*)(void))lines, METH_FASTCALL,
-     "lines(first_seq, records, plans, rows_type, value_text, dump):"
+     "lines(first_seq, records, plans, value_text, dump):"
      " patterns.events.to_lines with its tables."},
     {"float_text", (PyCFunction)float_text, METH_O, "float_text(x): repr(x), by Ryu."},
     {NULL, NULL, 0, NULL},
@@ -697,10 +675,5 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__stored(void)
 {
-    KEYS_NAME = PyUnicode_InternFromString("keys");
-    COLUMNS_NAME = PyUnicode_InternFromString("columns");
-    if (KEYS_NAME == NULL || COLUMNS_NAME == NULL) {
-        return NULL;
-    }
     return PyModule_Create(&module);
 }

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from patterns import schema
 from patterns.balancing import ALGORITHMS, Algorithm, Pick
 from patterns.distributions import stable_hash
-from patterns.events import Rows, build_with
+from patterns.events import build_with
 from patterns.nodes.base import (
     FAILED,
     Drawing,
@@ -334,8 +334,8 @@ _CANDIDATE_KEYS: Final = ("target", "load")
 
 
 def _pick(r: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The fields of a logged `lb.pick` (FIELDS' order), its candidates as Rows of their
-    names and loads, and its reason."""
+    """The fields of a logged `lb.pick` (FIELDS' order), its candidates as rows of their
+    names and loads (events.build_with), and its reason."""
     # Logged by LoadBalancer.accept as (..., chosen, algorithm, candidate
     # indices, every target's load, chosen index, the algorithm's note).
     # Typed, so that the compiled build reads them natively (r is a tuple of Any).
@@ -370,7 +370,7 @@ def _pick(r: tuple[Any, ...]) -> tuple[Any, ...]:
             )
         else:
             reason = kept
-    return (r[2], r[3], r[4], r[5], Rows(_CANDIDATE_KEYS, (cand_names, cand_loads)), reason)
+    return (r[2], r[3], r[4], r[5], (_CANDIDATE_KEYS, cand_names, cand_loads), reason)
 
 
 build_with("lb.pick", _pick)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from patterns import Simulation, scenarios
-from patterns.events import Rows, to_dicts, to_json, to_lines, value_text
+from patterns.events import rows_dicts, rows_text, to_dicts, to_json, to_lines
 
 from .topologies import balanced, exp
 
@@ -75,8 +75,8 @@ def test_a_batch_is_one_string_of_lines() -> None:
 
 
 def test_rows_are_written_as_the_list_of_objects_they_stand_for() -> None:
-    """A kind's Rows (the balancer's candidates): json.dumps of its dicts, odd values too."""
-    rows = Rows(("target", "load"), (["a#0", "caf\u00e9", 'q"'], [0, 2.5, -(2**70)]))
-    assert rows.dicts()[1] == {"target": "caf\u00e9", "load": 2.5}
-    assert value_text(rows) == json.dumps(rows.dicts(), separators=(",", ":"))
-    assert value_text(Rows(("k",), ([],))) == "[]"
+    """A kind's rows (the balancer's candidates): json.dumps of its dicts, odd values too."""
+    rows = (("target", "load"), ["a#0", "caf\u00e9", 'q"'], [0, 2.5, -(2**70)])
+    assert rows_dicts(rows)[1] == {"target": "caf\u00e9", "load": 2.5}
+    assert rows_text(rows) == json.dumps(rows_dicts(rows), separators=(",", ":"))
+    assert rows_text((("k",), [])) == "[]" == rows_text(((),))

@@ -76,23 +76,34 @@ def test_a_malformed_record_raises_instead_of_writing() -> None:
 
 
 def test_rows_are_written_by_c_as_python_writes_them() -> None:
-    """A kind's Rows (the balancer's candidates) written in C: odd keys and values, no
-    rows, no columns; columns of different lengths are refused, as zip(strict=True) does."""
-    plans = {"x": (',"type":"x"', (',"c":', ',"d":'), lambda r: (r[2], r[3]))}
+    """A kind's rows (the balancer's candidates) written in C: odd keys and values, no
+    rows, no columns; columns of different lengths are refused, as zip(strict=True) does,
+    and a tuple logged as a value (not from a kind's fields) is a list, as json.dumps has it."""
+    plans = {
+        "x": (',"type":"x"', (',"c":', ',"d":'), lambda r: (r[2], r[3])),
+        "y": (',"type":"y"', (',"c":',), None),
+    }
     records = [
-        ("x", 1.0, events.Rows(("target", 'lo"ad'), (["a", "b\u00e9", "c"], [1, 2.5, 2**80])), 1.0),
-        ("x", 2.0, events.Rows(("k",), ([],)), 2.5),
-        ("x", 2.0, events.Rows((), ()), None),
+        ("x", 1.0, (("target", 'lo"ad'), ["a", "b\u00e9", "c"], [1, 2.5, 2**80]), 1.0),
+        ("x", 2.0, (("k",), []), 2.5),
+        ("x", 2.0, ((),), None),
+        ("y", 2.0, (1, "a")),
     ]
-    written = native.lines(0, records, plans, events.Rows, events.value_text, None)
-    assert written == "".join(
-        f'{{"seq":{i},"t":{r[1]!r},"type":"x","c":{events.value_text(r[2])},'
-        f'"d":{json.dumps(r[3])}}}\n'
-        for i, r in enumerate(records)
+    written = native.lines(0, records, plans, events.value_text, None)
+    assert (
+        written
+        == "".join(
+            f'{{"seq":{i},"t":{r[1]!r},"type":"x","c":{events.rows_text(r[2])},'
+            f'"d":{json.dumps(r[3])}}}\n'
+            for i, r in enumerate(records[:3])
+        )
+        + '{"seq":3,"t":2.0,"type":"y","c":[1,"a"]}\n'
     )
-    uneven = events.Rows(("a", "b"), (["x"], [1, 2]))
+    uneven = (("a", "b"), ["x"], [1, 2])
     with pytest.raises(ValueError):
-        native.lines(0, [("x", 1.0, uneven, 1)], plans, events.Rows, events.value_text, None)
+        native.lines(0, [("x", 1.0, uneven, 1)], plans, events.value_text, None)
+    with pytest.raises(ValueError):
+        native.lines(0, [("x", 1.0, (("a", "b"), ["x"]), 1)], plans, events.value_text, None)
 
 
 def test_strings_needing_escapes_anywhere_are_written_as_json_writes_them() -> None:
