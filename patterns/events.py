@@ -167,11 +167,19 @@ def value_text(value: object) -> str:
 
 def rows_text(rows: tuple[Any, ...]) -> str:
     """Rows (build_with) as `json.dumps` writes the list of objects they stand for."""
-    keys = [string_text(key) + ":" for key in rows[0]]
-    objects = (
-        "{" + ",".join(key + value_text(x) for key, x in zip(keys, row, strict=True)) + "}"
-        for row in zip(*rows[1:], strict=True)
-    )
+    heads = [string_text(key) + ":" for key in rows[0]]
+    columns = rows[1:]
+    if len(heads) == 2:  # the balancer's candidates: one concatenation a row
+        first, second = "{" + heads[0], "," + heads[1]
+        objects = [
+            first + value_text(a) + second + value_text(b) + "}"
+            for a, b in zip(columns[0], columns[1], strict=True)
+        ]
+    else:
+        objects = [
+            "{" + ",".join([head + value_text(x) for head, x in zip(heads, row, strict=True)]) + "}"
+            for row in zip(*columns, strict=True)
+        ]
     return "[" + ",".join(objects) + "]"
 
 
@@ -237,17 +245,23 @@ def to_lines(first_seq: int, records: list[tuple[Any, ...]]) -> str:
             continue
         type_text, keys, fields = plan
         if fields is None:
-            values = r[2:]
-            if len(values) < len(keys):
+            values = r
+            k = 2
+            if len(r) < 2 + len(keys):
                 raise IndexError("tuple index out of range")
         else:
             values = fields(r)
+            k = 0
             if len(values) != len(keys):
                 raise ValueError("zip() arguments have different lengths")
-        out += ['{"seq":', str(seq), ',"t":', last_text, type_text]
-        for key, value in zip(keys, values, strict=False):
+        out.append(f'{{"seq":{seq},"t":{last_text}{type_text}')
+        for key in keys:
+            value = values[k]
+            k += 1
             out.append(key)
-            if type(value) is float and value == last_t and value != 0.0:
+            if type(value) is str:
+                out.append(string_text(value))
+            elif type(value) is float and value == last_t and value != 0.0:
                 out.append(last_text)
             elif fields is not None and type(value) is tuple:
                 out.append(rows_text(value))
