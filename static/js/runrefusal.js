@@ -49,8 +49,9 @@ export async function startOrExplain(start, anchor, onFail = () => {}) {
   } catch (error) {
     onFail();
     const box = node("div", { class: "refusal", role: "alert" });
-    anchor.after(box);
+    // Explained first, shown once: no bare message that changes under the reader's eyes.
     await explain(box, error, start);
+    anchor.after(box);
     box.scrollIntoView({ block: "nearest" });
     box.querySelector("button, a")?.focus({ preventScroll: true });
   }
