@@ -444,48 +444,47 @@ write_rows(Buf *b, PyObject *rows, PyObject *value_text)
         }
         n = size;
     }
-    /* Each key's text, `{"k0":` then `,"k1":`..., written once for all the rows. */
+    /* Each key's text, `{"k0":` then `,"k1":`..., written once for all the rows; where each
+     * ends in `heads` (on the stack for the few keys rows have, else allocated). */
+    Py_ssize_t few_ends[9];
+    Py_ssize_t *ends = width < 9 ? few_ends : PyMem_New(Py_ssize_t, (size_t)width + 1);
+    if (ends == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
     Buf heads;
     buf_init(&heads);
-    Py_ssize_t ends[9];
-    const int few = width <= 8;
-    for (Py_ssize_t j = 0; few && j < width; ++j) {
-        if (buf_add(&heads, j == 0 ? "{" : ",", 1) < 0
-            || write_value(&heads, PyTuple_GET_ITEM(keys, j), value_text) < 0
-            || buf_lit(&heads, ":") < 0) {
-            buf_free(&heads);
-            return -1;
-        }
+    ends[0] = 0;
+    int rc = 0;
+    for (Py_ssize_t j = 0; rc == 0 && j < width; ++j) {
+        rc = buf_add(&heads, j == 0 ? "{" : ",", 1) < 0
+                     || write_value(&heads, PyTuple_GET_ITEM(keys, j), value_text) < 0
+                     || buf_lit(&heads, ":") < 0
+                 ? -1
+                 : 0;
         ends[j + 1] = heads.len;
     }
-    ends[0] = 0;
-    int rc = buf_lit(b, "[");
+    if (rc == 0) {
+        rc = buf_lit(b, "[");
+    }
     for (Py_ssize_t i = 0; rc == 0 && i < n; ++i) {
         if (i > 0) {
             rc = buf_lit(b, ",");
         }
         for (Py_ssize_t j = 0; rc == 0 && j < width; ++j) {
-            PyObject *column = columns[j];
-            if (few) {
-                rc = buf_add(b, heads.data + ends[j], ends[j + 1] - ends[j]);
-            } else {
-                rc = buf_add(b, j == 0 ? "{" : ",", 1);
-                if (rc == 0) {
-                    rc = write_value(b, PyTuple_GET_ITEM(keys, j), value_text);
-                }
-                if (rc == 0) {
-                    rc = buf_lit(b, ":");
-                }
-            }
+            rc = buf_add(b, heads.data + ends[j], ends[j + 1] - ends[j]);
             if (rc == 0) {
-                rc = write_value(b, PySequence_Fast_ITEMS(column)[i], value_text);
+                rc = write_value(b, PySequence_Fast_ITEMS(columns[j])[i], value_text);
             }
         }
         if (rc == 0) {
-            rc = width == 0 ? buf_lit(b, "{}") : buf_lit(b, "}");
+            rc = buf_lit(b, "}");
         }
     }
     buf_free(&heads);
+    if (ends != few_ends) {
+        PyMem_Free(ends);
+    }
     return rc < 0 ? -1 : buf_lit(b, "]");
 }
 

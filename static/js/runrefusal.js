@@ -68,7 +68,7 @@ async function explain(box, error, start) {
   const list = node("ul", { class: "refusal-runs" });
   for (const run of running.slice(0, 5)) {
     const li = node("li");
-    const since = run.created ? interpolate(gettext(", started %(time)s"), { time: new Date(run.created).toLocaleTimeString() }, true) : "";
+    const since = run.created ? interpolate(gettext(", started %(time)s"), { time: new Date(run.created).toLocaleTimeString(document.documentElement.lang || undefined) }, true) : "";
     li.append(node("span", {}, `${runName(run)}, ${word(run.status)}${since}. `));
     li.append(node("a", { class: "button", href: `/runs/${run.id}/`, "data-open-run": run.id }, gettext("Open it")));
     const cancel = node("button", { type: "button", class: "primary", "data-cancel-run": run.id }, gettext("Cancel it and start this one"));

@@ -77,8 +77,9 @@ def test_a_malformed_record_raises_instead_of_writing() -> None:
 
 def test_rows_are_written_by_c_as_python_writes_them() -> None:
     """A kind's rows (the balancer's candidates) written in C: odd keys and values, no
-    rows, no columns; columns of different lengths are refused, as zip(strict=True) does,
-    and a tuple logged as a value (not from a kind's fields) is a list, as json.dumps has it."""
+    rows, no columns, many keys; columns of different lengths are refused, as zip(strict=True)
+    does, and a tuple logged as a value (not from a kind's fields) is a list, as json.dumps
+    has it."""
     plans = {
         "x": (',"type":"x"', (',"c":', ',"d":'), lambda r: (r[2], r[3])),
         "y": (',"type":"y"', (',"c":',), None),
@@ -98,6 +99,10 @@ def test_rows_are_written_by_c_as_python_writes_them() -> None:
             for i, r in enumerate(records[:3])
         )
         + '{"seq":3,"t":2.0,"type":"y","c":[1,"a"]}\n'
+    )
+    wide = (tuple(f"k{j}" for j in range(12)), *([j, f"v{j}", 1.5] for j in range(12)))
+    assert native.lines(0, [("x", 1.0, wide, 1.0)], plans, events.value_text, None) == (
+        f'{{"seq":0,"t":1.0,"type":"x","c":{events.rows_text(wide)},"d":1.0}}\n'
     )
     uneven = (("a", "b"), ["x"], [1, 2])
     with pytest.raises(ValueError):
