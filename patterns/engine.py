@@ -2,8 +2,9 @@
 
 The web runner advances it in small steps (`advance`), injects faults
 (`inject`), and reads `metrics()` and `summary()`; the command line calls
-`run()`. With `record=False` nothing is logged and the per-event path does
-no dict building at all; the summary is exact either way.
+`run()`. With `record=False` nothing is logged: where an event would be, its
+number is taken (`seq += 1`) and nothing is built, so the summary, the event
+count included, is the same either way.
 
 A run emits until `duration_ms`, then drains: requests in flight finish or
 fail, and so does the asynchronous work they published (a message queued
@@ -70,6 +71,8 @@ class Simulation:
         self.record = record
         self.kernel = Kernel()
         self.log: list[tuple[Any, ...]] | None = [] if record else None
+        # The next event's number: advanced per batch as logged events are taken, or
+        # at each event itself when nothing is recorded (so `events` is exact either way).
         self.seq = 0
         self.next_id = 0
         self.emitters = 0
@@ -119,8 +122,9 @@ class Simulation:
             node.start()
         for fault in doc.get("faults", []):
             self.kernel.at(float(fault.get("at_ms", 0)), self._fault, fault, None, URGENT)
-        if record:
-            self.kernel.at(METRICS_INTERVAL_MS, self._metrics, None, None)
+        # Scheduled recorded or not: unrecorded, a snapshot is only counted (the
+        # summary's `events`), and the kernel runs the same entries in both modes.
+        self.kernel.at(METRICS_INTERVAL_MS, self._metrics, None, None)
         limit = self.duration_ms + max(self.duration_ms * DRAIN_FACTOR, DRAIN_MIN_MS)
         self.kernel.at(limit, self._give_up, None, None)
         if self.emitters == 0:
@@ -167,6 +171,8 @@ class Simulation:
                 lane.latency.add_later(latency)
         if self.log is not None:
             self.log.append(("request.done", now, req.id, req.origin, latency, OUTCOMES[outcome]))
+        else:
+            self.seq += 1
         if not self.emitters and not self.outstanding and not self.lingering:
             self._check_done()
 
@@ -236,12 +242,16 @@ class Simulation:
         for req in sorted(self.outstanding.values(), key=lambda r: r.id):
             if self.log is not None:
                 self.log.append(("timeout", self.kernel.now, req.id, req.origin, []))
+            else:
+                self.seq += 1
             self.close(req, TIMED_OUT)
         # Published work still open: its requests' outcomes stand; the run
         # stops waiting for it (nothing after the end is counted).
         for req in sorted(self.lingering.values(), key=lambda r: r.id):
             if self.log is not None:
                 self.log.append(("timeout", self.kernel.now, req.id, req.origin, []))
+            else:
+                self.seq += 1
         self.lingering.clear()
         self._check_done()
 
@@ -251,6 +261,8 @@ class Simulation:
     def _metrics(self, _a: object, _b: object) -> None:
         if self.log is not None:
             self.log.append(("metrics", self.kernel.now, self.metrics()))
+        else:
+            self.seq += 1
         if not self.finished:
             self.kernel.after(METRICS_INTERVAL_MS, self._metrics, None, None)
 

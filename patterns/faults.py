@@ -31,6 +31,8 @@ def apply(sim: Simulation, fault: dict[str, Any]) -> None:
         if "instance" in logged:
             logged["instance"] = f"{fault['node']}#{logged['instance']}"
         sim.log.append(("fault", kernel.now, logged))
+    else:
+        sim.seq += 1
     kind = fault["kind"]
     targets = _targets(sim, fault)
     if kind == "crash" or kind == "zone_down":

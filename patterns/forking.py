@@ -124,6 +124,8 @@ def apply(sim: Simulation, change: Any) -> None:
         node.timeout_ms = None if value is None else float(value)
     if sim.log is not None:
         sim.log.append(("change", sim.kernel.now, node_id, field, before, value))
+    else:
+        sim.seq += 1
 
 
 def steps_of(doc: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -61,6 +61,8 @@ def scale(sim: Simulation, node_id: Any, instances: Any, reason: str = "scaled b
     have = len(serving)
     if sim.log is not None:
         sim.log.append(("scale", sim.kernel.now, node_id, have, instances, reason))
+    else:
+        sim.seq += 1
     # Draining instances are kept and stopped slots reused before new ones
     # are added, so instance names stay below the largest size asked for.
     node.grow(max(0, instances - have), UP, reason)

@@ -291,6 +291,8 @@ class Aggregator(Node):
                         round(self.kernel.now - gather.closed_t, 6),
                     )
                 )
+            else:
+                self.sim.seq += 1
         else:
             value = reply_value(self.merge_kind, self.k, req.key, inbox.salt)
             gather.replies.append((inbox.source, self.kernel.now, value))
@@ -363,6 +365,8 @@ class Aggregator(Node):
                     self.store_id,
                 )
             )
+        else:
+            self.sim.seq += 1
         del self.pending[req.id]
         if gather.accounted < expected:
             self.closed[req.id] = gather

@@ -179,11 +179,15 @@ class Link:
             if self.log is not None:
                 now = kernel.now
                 self.log.append(("msg.send", now, req.id, self.source, self.target.name, now + lat))
+            else:
+                self.sim.seq += 1
             self.target.accept(req, reply, self.op)
             return
         if self.log is not None:
             now = kernel.now
             self.log.append(("msg.send", now, req.id, self.source, self.target.name, now + lat))
+        else:
+            self.sim.seq += 1
         if self.oneway:
             kernel.at(kernel.now + lat, self._deliver, req, None)
             reply(req, OK)
@@ -226,6 +230,8 @@ class Link:
             root.branches += 1
             if log is not None:
                 log.append(("msg.send", now, req.id, self.source, self.target.name, arrive))
+            else:
+                self.sim.seq += 1
             kernel.at(arrive, self._deliver_copy, copy, None)
 
     def _deliver_copy(self, copy: Request, _: object) -> None:
@@ -253,6 +259,8 @@ class _Return:
         if link.log is not None:
             # The answer comes from the receiver, named as it was called.
             link.log.append(("msg.send", now, req.id, link.target.name, link.source, now + lat))
+        else:
+            link.sim.seq += 1
         kernel.at(now + lat, self.reply, req, outcome)
 
 

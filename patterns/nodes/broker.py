@@ -169,11 +169,15 @@ class Group:
                         "consumer failed the message",
                     )
                 )
+            else:
+                broker.sim.seq += 1
             self.offer(delivery, first=True)
             return
         self.dead += 1
         if broker.log is not None:
             broker.log.append(("broker.dead", now, req.id, broker.id, self.name, delivery.attempts))
+        else:
+            broker.sim.seq += 1
         if broker.errors:
             for link in broker.errors:
                 link.send(req)
@@ -265,6 +269,8 @@ class Broker(Node):
             arrive = now + self.latency + group.latency
             if log is not None:
                 log.append(("msg.send", now, req.id, self.id, group.name, arrive))
+            else:
+                self.sim.seq += 1
             self.kernel.at(arrive, group.offer, Delivery(group, copy), False)
         reply(req, OK)  # the published copy's branch ends: the group copies go on
 

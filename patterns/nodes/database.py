@@ -104,11 +104,15 @@ class ById(Target):
                     db.rows.setdefault(r.id, now)
                     if db.log is not None:
                         db.log.append(("store.write", now, r.id, db.id, self.caller))
+                    else:
+                        db.sim.seq += 1
                 else:
                     found = self.found[r.id] = r.id in db.rows
                     if db.log is not None:
                         attempt = self.attempt.get(r.id, 1)
                         db.log.append(("store.read", now, r.id, db.id, self.caller, attempt, found))
+                    else:
+                        db.sim.seq += 1
             reply(r, outcome)
 
         db.all[0].accept(req, served, op)

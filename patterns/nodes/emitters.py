@@ -208,6 +208,8 @@ class Client(Node):
         if direct is not None:
             if self.log is not None:
                 self.log.append(("msg.send", now, rid, self.id, direct.name, now))
+            else:
+                self.sim.seq += 1
             direct.accept(req, self.on_answer, self.direct_op)
         else:
             self.calls[0].call(req, self.on_answer)
@@ -348,6 +350,8 @@ class Sink(Node):
             self.duplicates += 1
             if self.log is not None:
                 self.log.append(("item.duplicate", now, req.id, self.id, req.tag))
+            else:
+                self.sim.seq += 1
         else:
             seen[key] = req.root
             if len(seen) >= self.sweep_at:
@@ -360,6 +364,8 @@ class Sink(Node):
             req.root.delivered += 1
             if self.log is not None:
                 self.log.append(("node.finish", now, req.id, self.id, self.id))
+            else:
+                self.sim.seq += 1
         if req.parent is not None and not req.done and not req.branches:
             # An item's copy ends its branch on arrival, even when a service
             # called the sink and answers its own sender later; unless a

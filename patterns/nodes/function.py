@@ -120,6 +120,8 @@ class Function(Service):
             self.rejected += 1
             if self.log is not None:
                 self.log.append(("node.reject", self.kernel.now, req.id, self.id, self.id))
+            else:
+                self.sim.seq += 1
             reply(req, REJECTED)
             return
         queue.append(Job(req, reply, op, live[0]))

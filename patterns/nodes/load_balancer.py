@@ -234,6 +234,8 @@ class LoadBalancer(Node):
                     algorithm.note,
                 )
             )
+        else:
+            self.sim.seq += 1
         inflight[i] += 1
         self.picks[i] += 1
         if self.last_reply[i] is reply:
@@ -246,6 +248,8 @@ class LoadBalancer(Node):
             if log is not None:
                 now = self.kernel.now
                 log.append(("msg.send", now, req.id, self.id, link.target.name, now + link.latency))
+            else:
+                self.sim.seq += 1
             link.target.accept(req, back, link.op)
         else:
             link.call(req, back)
@@ -254,6 +258,8 @@ class LoadBalancer(Node):
         self.failed += 1
         if self.log is not None:
             self.log.append(("node.fail", self.kernel.now, req.id, self.id, self.id, reason))
+        else:
+            self.sim.seq += 1
         reply(req, FAILED)
 
     # -- health checks -----------------------------------------------------
@@ -282,18 +288,26 @@ class LoadBalancer(Node):
     def note(self, i: int, healthy: bool, reason: str) -> None:
         if self.log is not None:
             self.log.append(("lb.health", self.kernel.now, self.id, self.names[i], healthy, reason))
+        else:
+            self.sim.seq += 1
 
     # -- faults and statistics ---------------------------------------------
     def crash(self, instance: int | None, reason: str) -> None:
         self.down += 1
-        if self.log is not None and self.down == 1:
-            self.log.append(("instance.down", self.kernel.now, self.id, reason))
+        if self.down == 1:
+            if self.log is not None:
+                self.log.append(("instance.down", self.kernel.now, self.id, reason))
+            else:
+                self.sim.seq += 1
 
     def recover(self, instance: int | None, reason: str) -> None:
         if self.down:
             self.down -= 1
-            if self.log is not None and not self.down:
-                self.log.append(("instance.up", self.kernel.now, self.id, reason))
+            if not self.down:
+                if self.log is not None:
+                    self.log.append(("instance.up", self.kernel.now, self.id, reason))
+                else:
+                    self.sim.seq += 1
 
     @property
     def in_flight(self) -> int:

@@ -140,6 +140,8 @@ class Replica(Target):
                 node.log.append(
                     ("node.fail", node.kernel.now, req.id, node.id, self.name, "instance is down")
                 )
+            else:
+                node.sim.seq += 1
             reply(req, FAILED)
             return
         node.begin(Saga(req, reply, self))
@@ -307,6 +309,8 @@ class Orchestrator(Node):
                     call,
                 )
             )
+        else:
+            self.sim.seq += 1
 
     def begin(self, saga: Saga) -> None:
         saga.replica.sagas.add(saga)
@@ -314,6 +318,8 @@ class Orchestrator(Node):
             self.log.append(
                 ("node.start", self.kernel.now, saga.req.id, self.id, saga.replica.name)
             )
+        else:
+            self.sim.seq += 1
         self.record(saga, self.run_stage)
 
     def record(self, saga: Saga, then: Callable[[Saga], None]) -> None:
@@ -390,6 +396,8 @@ class Orchestrator(Node):
                     label,
                 )
             )
+        else:
+            self.sim.seq += 1
         if outcome != OK and n <= step.retries:
             token = saga.token
             wait = step.backoff * 2 ** (n - 1)
@@ -447,6 +455,8 @@ class Orchestrator(Node):
             replica.processed += 1
             if self.log is not None:
                 self.log.append(("node.finish", self.kernel.now, req.id, self.id, replica.name))
+            else:
+                self.sim.seq += 1
             saga.reply(req, OK)
         else:
             replica.failed += 1
@@ -454,6 +464,8 @@ class Orchestrator(Node):
                 self.log.append(
                     ("node.fail", self.kernel.now, req.id, self.id, replica.name, f"saga {state}")
                 )
+            else:
+                self.sim.seq += 1
             saga.reply(req, FAILED)
 
     # -- crashes and failover -------------------------------------------------
@@ -464,6 +476,8 @@ class Orchestrator(Node):
                 continue
             if self.log is not None:
                 self.log.append(("instance.down", self.kernel.now, replica.name, reason))
+            else:
+                self.sim.seq += 1
             sagas = sorted(replica.sagas, key=lambda s: s.req.id)
             replica.sagas.clear()
             for saga in sagas:
@@ -490,6 +504,8 @@ class Orchestrator(Node):
                     "saga lost with its replica",
                 )
             )
+        else:
+            self.sim.seq += 1
         saga.reply(saga.req, FAILED)
 
     def fail_over(self, _a: object, _b: object) -> None:
@@ -538,6 +554,8 @@ class Orchestrator(Node):
             # the crashed one (whose instance.down ended it there), so a fold of node.start
             # and node.finish counts it where it runs and ends.
             self.log.append(("node.start", self.kernel.now, saga.req.id, self.id, replica.name))
+        else:
+            self.sim.seq += 1
         self.saga_event(saga, "resumed", nxt, 0, None)
         token = saga.token
         assert self.read is not None
@@ -557,8 +575,11 @@ class Orchestrator(Node):
             if not replica.crashed:
                 continue
             replica.crashed -= 1
-            if not replica.crashed and self.log is not None:
-                self.log.append(("instance.up", self.kernel.now, replica.name, reason))
+            if not replica.crashed:
+                if self.log is not None:
+                    self.log.append(("instance.up", self.kernel.now, replica.name, reason))
+                else:
+                    self.sim.seq += 1
 
     def pick(self, instance: int | None) -> list[Replica]:
         if instance is None:

@@ -84,6 +84,7 @@ class Instance(Target):
         self.node = node
         self.kernel = node.kernel
         self.log = node.log
+        self.sim = node.sim
         self.index = index
         self.name = f"{node.id}#{index}"
         self.zone = zone
@@ -131,6 +132,8 @@ class Instance(Target):
                         "instance is down",
                     )
                 )
+            else:
+                self.sim.seq += 1
             reply(req, FAILED)
             return
         job = Job(req, reply, op, self)
@@ -159,6 +162,8 @@ class Instance(Target):
                 ms = node.work_time(u, op) * self.slow * node.slow
             if self.log is not None:
                 self.log.append(("node.start", now, req.id, node.id, self.name))
+            else:
+                self.sim.seq += 1
             heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.on_worked, job, None))
             return
         queue = self.queue
@@ -166,6 +171,8 @@ class Instance(Target):
             self.rejected += 1
             if self.log is not None:
                 self.log.append(("node.reject", self.kernel.now, req.id, self.node.id, self.name))
+            else:
+                self.sim.seq += 1
             reply(req, REJECTED)
             return
         queue.append(job)
@@ -201,6 +208,8 @@ class Instance(Target):
             ms = node.work_time(u, job.op) * self.slow * node.slow
         if self.log is not None:
             self.log.append(("node.start", now, req.id, node.id, self.name))
+        else:
+            self.sim.seq += 1
         heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.on_worked, job, None))
 
     def worked(self, job: Job, _: object) -> None:
@@ -214,6 +223,8 @@ class Instance(Target):
             self.processed += 1
             if self.log is not None:
                 self.log.append(("node.finish", now, req.id, node.id, self.name))
+            else:
+                self.sim.seq += 1
             busy = self.busy
             self.area += busy * (now - self.last)
             self.last = now
@@ -256,6 +267,8 @@ class Instance(Target):
         self.failed += 1
         if self.log is not None:
             self.log.append(("node.fail", self.kernel.now, job.req.id, node.id, self.name, reason))
+        else:
+            self.sim.seq += 1
         if node.errors and not job.errors:
             job.errors = True
             job.step = 0
@@ -271,6 +284,8 @@ class Instance(Target):
             self.processed += 1
             if self.log is not None:
                 self.log.append(("node.finish", now, req.id, self.node.id, self.name))
+            else:
+                self.sim.seq += 1
         busy = self.busy
         self.area += busy * (now - self.last)
         self.last = now
@@ -317,11 +332,15 @@ class Instance(Target):
         self.busy = 0
         if self.log is not None:
             self.log.append(("instance.down", now, self.name, reason))
+        else:
+            self.sim.seq += 1
         for job in doomed:
             self.failed += 1
             self.node.failed += 1
             if self.log is not None:
                 self.log.append(("node.fail", now, job.req.id, self.node.id, self.name, reason))
+            else:
+                self.sim.seq += 1
             job.reply(job.req, FAILED)
 
     def recover(self, reason: str) -> None:
@@ -333,6 +352,8 @@ class Instance(Target):
         self.last = self.kernel.now
         if self.log is not None:
             self.log.append(("instance.up", self.kernel.now, self.name, reason))
+        else:
+            self.sim.seq += 1
         self.pull()
 
     def alive(self) -> bool:
@@ -570,11 +591,14 @@ class Service(Node):
             self.members.sort(key=lambda i: i.index)
         elif state != UP and inst in self.members:
             self.members.remove(inst)
-        if self.log is not None and was != state:
-            if state == UP:
-                self.log.append(("instance.up", self.kernel.now, inst.name, reason))
-            elif state == STOPPED:
-                self.log.append(("instance.down", self.kernel.now, inst.name, reason))
+        if was != state and (state == UP or state == STOPPED):
+            if self.log is not None:
+                up = state == UP
+                self.log.append(
+                    ("instance.up" if up else "instance.down", self.kernel.now, inst.name, reason)
+                )
+            else:
+                self.sim.seq += 1
         for callback in self.watchers:
             callback()
 
@@ -591,6 +615,8 @@ class Service(Node):
         self.failed += 1
         if self.log is not None:
             self.log.append(("node.fail", self.kernel.now, req.id, self.id, self.id, reason))
+        else:
+            self.sim.seq += 1
         reply(req, FAILED)
 
     def idle(self, inst: Instance) -> None:
@@ -685,6 +711,8 @@ class Service(Node):
                         f"utilisation {util:.0%} is {verb} the target {target:.0%}",
                     )
                 )
+            else:
+                self.sim.seq += 1
             for inst in self.grow(want - have, STARTING, "autoscale"):
                 if inst.state is STARTING:
                     inst.boots += 1
