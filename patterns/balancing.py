@@ -153,17 +153,9 @@ class LeastConnections(Algorithm):
         inflight = self.lb.inflight
         n = len(cands)
         start = self.turn % n
-        if n == len(inflight):
-            # Every target is a candidate (cands[j] == j): the first least
-            # loaded at or after `start`, else from the beginning, found by
-            # min and index in C rather than a Python loop; the same choice.
-            low = min(inflight)
-            try:
-                pos = inflight.index(low, start)
-            except ValueError:  # none at or after `start`: no slice copied to find out
-                pos = inflight.index(low)
-            self.turn = pos + 1
-            return pos
+        # The first least loaded from `start` on, wrapping round. One loop for
+        # every case: compiled, it runs on machine words, where min() and
+        # list.index compare boxed ints through the generic protocol.
         best = cands[start]
         low = inflight[best]
         pos = start

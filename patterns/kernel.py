@@ -1,8 +1,8 @@
 """The discrete-event kernel: a heap of timed callbacks and a clock.
 
 Entries are `(time, priority, sequence, callback, a, b)`. The sequence number
-from `itertools.count()` breaks ties between entries with the same time and
-priority, so the order of execution, and therefore a whole run, depends only
+(`serial`, counted up per entry) breaks ties between entries with the same time
+and priority, so the order of execution, and therefore a whole run, depends only
 on what was scheduled and in which order: a seed replays exactly. Every
 callback takes exactly two arguments, which keeps the loop free of `*args`.
 
@@ -12,9 +12,9 @@ the wall clock is the runner's business, not the kernel's.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
-from heapq import heappop, heappush
+from heapq import heappop
+from heapq import heappush as _heappush
 from typing import Any, Final
 
 Callback = Callable[[Any, Any], object]
@@ -26,20 +26,26 @@ NORMAL: Final = 1
 # The first checkpoint when nobody watches: a small int still (a compact one
 # compares fastest), reached only by runs of about a billion entries.
 _FAR: Final = (1 << 30) - 1
+# Final: compiled, a module constant is read from a C static, where a plain module
+# global is looked up in the module's dict at every call (mypyc).
+heappush: Final = _heappush
 
 
 class Kernel:
     """A clock and a heap of callbacks to call at given simulated times."""
 
-    __slots__ = ("now", "stopped", "heap", "counter", "checkpoint", "on_checkpoint")
+    __slots__ = ("now", "stopped", "heap", "serial", "checkpoint", "on_checkpoint")
 
     def __init__(self) -> None:
         self.now: float = 0.0
         self.stopped = False
-        # Public so that the hottest paths may push entries themselves:
-        # `heappush(kernel.heap, (t, NORMAL, next(kernel.counter), fn, a, b))`.
+        # Public so that the hottest paths may push entries themselves: take
+        # `n = kernel.serial`, set `kernel.serial = n + 1`, then
+        # `heappush(kernel.heap, (t, NORMAL, n, fn, a, b))`.
         self.heap: list[tuple[float, int, int, Callback, Any, Any]] = []
-        self.counter = itertools.count()
+        # The next entry's sequence number: a plain int (compiled, a machine word),
+        # not itertools.count, whose next() is a call through the builtins module.
+        self.serial = 0
         self.checkpoint = _FAR
         self.on_checkpoint: Callable[[int], object] | None = None
 
@@ -59,11 +65,15 @@ class Kernel:
 
     def at(self, t: float, fn: Callback, a: Any = None, b: Any = None, prio: int = NORMAL) -> None:
         """Call `fn(a, b)` at simulated time `t` (never earlier than now)."""
-        heappush(self.heap, (t, prio, next(self.counter), fn, a, b))
+        n = self.serial
+        self.serial = n + 1
+        heappush(self.heap, (t, prio, n, fn, a, b))
 
     def after(self, delay: float, fn: Callback, a: Any = None, b: Any = None) -> None:
         """Call `fn(a, b)` `delay` ms from now."""
-        heappush(self.heap, (self.now + delay, NORMAL, next(self.counter), fn, a, b))
+        n = self.serial
+        self.serial = n + 1
+        heappush(self.heap, (self.now + delay, NORMAL, n, fn, a, b))
 
     def peek(self) -> float:
         """The time of the next entry, or infinity when nothing is scheduled."""

@@ -18,13 +18,13 @@ that read's answer), and times out when the last read finds nothing.
 from __future__ import annotations
 
 import random
-from heapq import heappush
+from collections.abc import Callable
 from math import log
 from typing import TYPE_CHECKING, Any
 
 from patterns import schema
 from patterns.distributions import stable_hash
-from patterns.kernel import NORMAL
+from patterns.kernel import NORMAL, heappush
 from patterns.nodes.base import (
     OK,
     TIMED_OUT,
@@ -147,11 +147,16 @@ class Client(Node):
         # the very same requests. Without it, the id: as before.
         stream = str(spec.get("traffic") or self.id)
         self.rng = random.Random(stable_hash(sim.seed, "node", stream))
+        # Bound once: compiled, `self.rng.random` is a generic attribute lookup per call.
+        self.random: Callable[[], float] = self.rng.random
+        self.on_emit = self.emit
         self.salt = stable_hash(sim.seed, "requests", stream)
         self.gap_ms = 1000.0 / float(spec.get("rate", 10))
-        self.poisson = spec.get("arrival", "poisson") == "poisson"
-        self.cap = spec.get("requests")
+        self.poisson: bool = spec.get("arrival", "poisson") == "poisson"
+        self.cap: int | None = spec.get("requests")
         self.sessions = [f"{stream}-{k}" for k in range(int(spec.get("sessions", 100)))]
+        # A float, multiplied by a draw: compiled, float * int would box both.
+        self.session_count = float(len(self.sessions))
         self.emitted = 0
         self.until = float(sim.duration_ms)
         after = spec.get("fetch_after_ms")
@@ -195,12 +200,17 @@ class Client(Node):
         sim = self.sim
         now = self.kernel.now
         n = self.emitted = self.emitted + 1
-        random = self.rng.random
+        random = self.random
         sessions = self.sessions
         rid = sim.next_id
         sim.next_id = rid + 1
         req = Request(
-            rid, self.id, now, sessions[int(random() * len(sessions))], self.salt ^ n, self.sync
+            rid,
+            self.id,
+            now,
+            sessions[int(random() * self.session_count)],
+            self.salt ^ n,
+            self.sync,
         )
         sim.started += 1
         sim.outstanding[rid] = req
@@ -209,7 +219,7 @@ class Client(Node):
             if self.log is not None:
                 self.log.append(("msg.send", now, rid, self.id, direct.name, now))
             else:
-                self.sim.seq += 1
+                sim.seq += 1
             direct.accept(req, self.on_answer, self.direct_op)
         else:
             self.calls[0].call(req, self.on_answer)
@@ -217,7 +227,10 @@ class Client(Node):
         if t >= self.until or (self.cap is not None and n >= self.cap):
             self.sim.emitter_done()
             return
-        heappush(self.kernel.heap, (t, NORMAL, next(self.kernel.counter), self.emit, None, None))
+        kernel = self.kernel
+        serial = kernel.serial
+        kernel.serial = serial + 1
+        heappush(kernel.heap, (t, NORMAL, serial, self.on_emit, None, None))
 
     def wire(self, links: list[tuple[Node, dict[str, Any]]]) -> None:
         if self.fetch_after is not None:

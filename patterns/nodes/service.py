@@ -18,13 +18,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from heapq import heappush
 from math import log
 from typing import TYPE_CHECKING, Any, Final
 
 from patterns import schema
 from patterns.distributions import M64, NATIVE_DRAW, draw, sampler, stable_hash
-from patterns.kernel import NORMAL
+from patterns.kernel import NORMAL, heappush
 from patterns.nodes.base import (
     FAILED,
     OK,
@@ -107,7 +106,6 @@ class Instance(Target):
         self.idle_hook = node.idle_hook  # called when the instance runs out of work
         self.heap = node.kernel.heap
         self.on_worked = self.worked  # bound once, not once per request
-        self.counter = node.kernel.counter
         self.up_from: float | None = self.kernel.now  # serving since, or None
         self.up_ms = 0.0  # time spent serving before up_from
         self.drain_until = 0.0  # draining: calls sent before the drain may arrive until then
@@ -164,7 +162,10 @@ class Instance(Target):
                 self.log.append(("node.start", now, req.id, node.id, self.name))
             else:
                 self.sim.seq += 1
-            heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.on_worked, job, None))
+            kernel = self.kernel
+            serial = kernel.serial
+            kernel.serial = serial + 1
+            heappush(self.heap, (now + ms, NORMAL, serial, self.on_worked, job, None))
             return
         queue = self.queue
         if self.queue_limit is not None and len(queue) >= self.queue_limit:
@@ -210,7 +211,10 @@ class Instance(Target):
             self.log.append(("node.start", now, req.id, node.id, self.name))
         else:
             self.sim.seq += 1
-        heappush(self.heap, (now + ms, NORMAL, next(self.counter), self.on_worked, job, None))
+        kernel = self.kernel
+        serial = kernel.serial
+        kernel.serial = serial + 1
+        heappush(self.heap, (now + ms, NORMAL, serial, self.on_worked, job, None))
 
     def worked(self, job: Job, _: object) -> None:
         if job.epoch != self.epoch:
